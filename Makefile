@@ -1,0 +1,42 @@
+# make demo: set up, train the default model if missing, score examples/ (main job)
+# make test: set up and run the test suite (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL := models/default/stancewatch.json
+SHARED_SEED := ../shared/examples/seed_article.txt
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup test model demo lint browser
+
+setup: $(STAMP)
+
+# torch first and pinned: the CPU wheel on disk; unpinned, pip would fetch a CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Debian's Chromium, for the headless check of report.html.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
+	$(PY) -m pytest -q
+
+$(MODEL): | $(STAMP)
+	$(PY) scripts/train.py experiment=default export_dir=models/default
+
+model: setup
+	$(PY) scripts/train.py experiment=default export_dir=models/default
+
+demo: setup $(MODEL)
+	$(PY) scripts/score.py input=examples output_dir=outputs/demo
+	@if [ -f $(SHARED_SEED) ]; then $(PY) scripts/score.py input=$(SHARED_SEED) output_dir=outputs/demo-seed; fi
+
+lint: setup
+	$(VENV)/bin/ruff check src scripts tests

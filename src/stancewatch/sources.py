@@ -1,0 +1,73 @@
+"""Real text from ../shared, addressed by stable ids so that labels can be committed
+without the text (the sources' licences forbid redistributing it).
+
+Ids:
+- UN General Debate: ``ungdc:<ISO3>:<start>-<end>``, character offsets into the speech file.
+- UNSCon: ``unscon:<file id without its corpus prefix and .txt>:<sentence_char_offsets>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from .segment import split_sentences
+
+_PREFIX = "UNSC_"
+_DETOK = [
+    (re.compile(r"\s+([.,;:!?%)\]}])"), r"\1"),
+    (re.compile(r"([(\[{])\s+"), r"\1"),
+    (re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b"), r"\1"),
+    (re.compile(r"(\w)\s+-\s+(\w)"), r"\1-\2"),
+    (re.compile(r"\s{2,}"), " "),
+]
+_QUOTED = re.compile(r'"\s*([^"]*?)\s*"')
+
+
+def detokenize(text: str) -> str:
+    """Undo the corpus tokenisation ("Ukraine by force ." -> "Ukraine by force.")."""
+    out = _QUOTED.sub(lambda m: f'"{m.group(1)}"', text.strip())
+    for pattern, repl in _DETOK:
+        out = pattern.sub(repl, out)
+    return out.strip()
+
+
+def ungdc_sentences(root: str | Path) -> Iterator[dict]:
+    """Every sentence of every speech in ``root``, with the previous one as context."""
+    for path in sorted(Path(root).glob("*.txt")):
+        code = path.stem.split("_")[0]
+        text = path.read_text(encoding="utf-8")
+        previous = None
+        for sentence in split_sentences(text):
+            yield {
+                "id": f"ungdc:{code}:{sentence.start}-{sentence.end}",
+                "article_id": f"ungdc:{code}",
+                "position": sentence.index,
+                "text": sentence.text,
+                "context": previous,
+            }
+            previous = sentence.text
+
+
+def unscon_sentences(path: str | Path) -> Iterator[dict]:
+    """Every UNSCon sentence, detokenised, in speech order, with its source label."""
+    previous_speech, previous, position = None, None, 0
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            speech = f"unscon:{row['basename'].removeprefix(_PREFIX)}:{row['speech_id']}"
+            if speech != previous_speech:
+                previous_speech, previous, position = speech, None, 0
+            file_id = row["file_id"].removeprefix(_PREFIX).removesuffix(".txt")
+            text = detokenize(row["sentence_text"])
+            yield {
+                "id": f"unscon:{file_id}:{row['sentence_char_offsets']}",
+                "article_id": speech,
+                "position": position,
+                "text": text,
+                "context": previous,
+                "source_label": row["A0"],
+            }
+            previous = text
+            position += 1

@@ -1,0 +1,109 @@
+"""One training run: data and model from the config, fit, calibrate, evaluate, and
+write everything into the run directory."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from transformers import set_seed
+
+from .calibration import fit_temperature, softmax_with_temperature
+from .data import model_inputs
+from .evaluation import evaluate_rows, write_evaluation, write_json
+from .inference import StanceClassifier, git_commit
+from .labels import LABEL2ID, LABELS
+from .metrics import expected_calibration_error
+from .records import flatten, now, write_record
+
+log = logging.getLogger(__name__)
+
+
+def _write_log_history(history: list[dict], path: Path) -> None:
+    keys = sorted({k for row in history for k in row})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _calibrate(backend, validation: list[dict], context: bool) -> dict:
+    texts, contexts = model_inputs(validation, context)
+    logits = backend.logits(texts, contexts)
+    y = np.array([LABEL2ID[r["label"]] for r in validation])
+    temperature = fit_temperature(logits, y)
+    return {
+        "temperature": temperature,
+        "validation_ece_before": expected_calibration_error(softmax_with_temperature(logits), y),
+        "validation_ece_after": expected_calibration_error(
+            softmax_with_temperature(logits, temperature), y),
+    }
+
+
+def run_training(cfg: DictConfig, run_dir: Path) -> float:
+    """Train as configured; returns the validation macro-F1 (the sweep objective)."""
+    started, clock = now(), time.perf_counter()
+    run_dir = Path(run_dir)
+    set_seed(cfg.seed)
+    for key, value in (cfg.logger.get("env") or {}).items():
+        os.environ.setdefault(key, str(value))
+    data = instantiate(cfg.data)
+    backend = instantiate(cfg.model)
+    use_context = data.context == "previous"
+    settings = {**OmegaConf.to_container(cfg.trainer, resolve=True),
+                "report_to": list(cfg.logger.report_to)}
+    log.info("training %s on %d sentences (context=%s)", backend.kind,
+             len(data.splits["train"]), data.context)
+    fit_clock = time.perf_counter()
+    info = backend.fit(data.splits["train"], data.splits["validation"], context=use_context,
+                       settings=settings, work_dir=run_dir / "checkpoints", seed=cfg.seed,
+                       resume=bool(cfg.resume))
+    train_seconds = time.perf_counter() - fit_clock
+    if info.get("log_history"):
+        _write_log_history(info.pop("log_history"), run_dir / "log_history.csv")
+    calibration = _calibrate(backend, data.splits["validation"], use_context)
+    meta = {
+        "kind": backend.kind,
+        "labels": list(LABELS),
+        "context": data.context,
+        "temperature": calibration["temperature"],
+        "train_data_hash": data.train_hash,
+        "git_commit": git_commit(),
+        "created": now(),
+        **backend.describe(),
+    }
+    classifier = StanceClassifier(backend, meta)
+    classifier.save(run_dir / "model")
+    metrics = {"calibration": calibration,
+               "train": {"n": len(data.splits["train"]), "seconds": train_seconds,
+                         **{k: v for k, v in info.items() if k != "best_checkpoint"}}}
+    for name in data.eval_sets:
+        metrics[name], predictions = evaluate_rows(classifier, data.splits[name])
+        write_evaluation(run_dir, name, metrics[name], predictions,
+                         "" if name == "test" else f"_{name}")
+        log.info("%s: macro-F1 %.3f (n=%d)", name, metrics[name]["macro_f1"], metrics[name]["n"])
+    write_json(run_dir / "metrics.json", metrics)
+    if cfg.get("export_dir"):
+        export = Path(cfg.export_dir)
+        shutil.rmtree(export, ignore_errors=True)
+        shutil.copytree(run_dir / "model", export)
+        log.info("model exported to %s", export)
+    write_record(run_dir, {
+        "name": cfg.name, "tags": list(cfg.tags), "kind": "train",
+        "run_dir": str(run_dir), "started": started, "ended": now(),
+        "wall_seconds": time.perf_counter() - clock, "git_commit": meta["git_commit"],
+        "data_hash": data.train_hash,
+        "config": flatten(OmegaConf.to_container(cfg, resolve=True)),
+        "model_parameters": meta["parameters"],
+        "model_bytes": sum(f.stat().st_size for f in (run_dir / "model").rglob("*") if f.is_file()),
+        "metrics": {name: metrics[name] for name in data.eval_sets},
+        "train": metrics["train"], "calibration": calibration,
+    })
+    return metrics["validation"]["macro_f1"]
