@@ -16,22 +16,30 @@ def macro_f1(y_true, y_pred) -> float:
     return float(f1_score(y_true, y_pred, labels=_IDS, average="macro", zero_division=0))
 
 
-def expected_calibration_error(probs: np.ndarray, y_true, bins: int = 10) -> float:
-    """Top-label ECE with equal-width confidence bins."""
+def reliability_bins(probs: np.ndarray, y_true, bins: int = 10
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Top-label confidence in equal-width bins: per bin the mean confidence, the
+    accuracy and the count (an empty bin has NaN, NaN, 0)."""
     probs = np.asarray(probs)
-    y_true = np.asarray(y_true)
-    if len(probs) == 0:
-        return 0.0
     confidence = probs.max(1)
-    correct = probs.argmax(1) == y_true
+    correct = probs.argmax(1) == np.asarray(y_true)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(ece)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        mean_confidence = np.bincount(which, weights=confidence, minlength=bins) / count
+        accuracy = np.bincount(which, weights=correct, minlength=bins) / count
+    return mean_confidence, accuracy, count
+
+
+def expected_calibration_error(probs: np.ndarray, y_true, bins: int = 10) -> float:
+    """Top-label ECE with equal-width confidence bins."""
+    if len(probs) == 0:
+        return 0.0
+    confidence, accuracy, count = reliability_bins(probs, y_true, bins)
+    filled = count > 0
+    return float((count[filled] / count.sum()
+                  * np.abs(accuracy[filled] - confidence[filled])).sum())
 
 
 def classification_metrics(y_true, y_pred) -> dict:

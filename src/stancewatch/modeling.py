@@ -19,9 +19,11 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
     Trainer,
+    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
+from transformers.trainer_utils import get_last_checkpoint
 
 from .data import model_inputs
 from .labels import LABEL2ID, LABELS
@@ -71,6 +73,17 @@ def class_weights(labels: list[int]) -> torch.Tensor:
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
     counts[counts == 0] = 1.0
     return torch.tensor(counts.sum() / (len(LABELS) * counts), dtype=torch.float)
+
+
+class _FirstStep(TrainerCallback):
+    """Remembers the step training starts from (non-zero when resumed)."""
+
+    def __init__(self) -> None:
+        self.step: int | None = None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if self.step is None:
+            self.step = state.global_step
 
 
 class TransformerModel:
@@ -129,6 +142,9 @@ class TransformerModel:
         resume: bool = False,
     ) -> dict:
         """Fine-tune; returns the Trainer's log history summary."""
+        if resume and (not Path(work_dir).is_dir() or get_last_checkpoint(work_dir) is None):
+            raise ValueError(f"resume=true but there is no checkpoint in {work_dir}: pass the "
+                             "run_id of the interrupted run (its directory name)")
         if self.model is None:
             self._build(seed)
         train_set = self._dataset(train, context)
@@ -168,6 +184,7 @@ class TransformerModel:
             dataloader_num_workers=0,
             disable_tqdm=not settings.get("progress_bar", True),
         )
+        first_step = _FirstStep()
         trainer = Trainer(
             model=self.model,
             args=args,
@@ -177,12 +194,13 @@ class TransformerModel:
             data_collator=DataCollatorWithPadding(self.tokenizer),
             compute_loss_func=loss_fn,
             compute_metrics=metrics_fn,
-            callbacks=[EarlyStoppingCallback(settings.get("patience", 2))],
+            callbacks=[EarlyStoppingCallback(settings.get("patience", 2)), first_step],
         )
         result = trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model.to(self.device).eval()
         return {
             "global_step": trainer.state.global_step,
+            "resumed_from_step": first_step.step or 0,
             "best_checkpoint": trainer.state.best_model_checkpoint,
             "best_validation_macro_f1": trainer.state.best_metric,
             "train_runtime_s": result.metrics.get("train_runtime"),

@@ -83,7 +83,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     classifier.save(run_dir / "model")
     metrics = {"calibration": calibration,
                "train": {"n": len(data.splits["train"]), "seconds": train_seconds,
-                         **{k: v for k, v in info.items() if k != "best_checkpoint"}}}
+                         **info}}
     for name in data.eval_sets:
         metrics[name], predictions = evaluate_rows(classifier, data.splits[name])
         write_evaluation(run_dir, name, metrics[name], predictions,
