@@ -221,15 +221,17 @@ def build_table(runs: Sequence[Run], metrics: Sequence[str] | None = None,
     return Table(keys, shown, sorted(rows, key=order))
 
 
-def _number(value: float) -> str:
-    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+def _number(value: float, like: float | None = None) -> str:
+    """Three decimals for scores, one for seconds and megabytes (by the size of ``like``,
+    so that a spread prints as precisely as its mean)."""
+    return f"{value:.3f}" if abs(value if like is None else like) < 10 else f"{value:.1f}"
 
 
 def _cell(row: Row, metric: str) -> str:
     mean, std = row.mean(metric), row.std(metric)
     if mean is None:
         return ""
-    return _number(mean) if std is None else f"{_number(mean)} ± {_number(std)}"
+    return _number(mean) if std is None else f"{_number(mean)} ± {_number(std, mean)}"
 
 
 def _setting(value) -> str:
@@ -305,11 +307,15 @@ def write_comparison(table: Table, out_dir: str | Path, dataset: str = "test") -
 
 # --- two runs in detail ---------------------------------------------------------------
 
+def run_file(run_dir: str | Path, stem: str, dataset: str = "test", suffix: str = ".jsonl") -> Path:
+    """A per-dataset file of a run, named as training.py names them: ``predictions.jsonl``
+    and ``confusion_matrix.png`` for test, ``predictions_<dataset>.jsonl`` otherwise."""
+    return Path(run_dir) / f"{stem}{'' if dataset == 'test' else f'_{dataset}'}{suffix}"
+
+
 def load_predictions(run_dir: str | Path, dataset: str = "test") -> list[dict]:
-    """A run's per-sentence predictions on ``dataset`` (as training.py names the files:
-    ``predictions.jsonl`` for test, ``predictions_<dataset>.jsonl`` otherwise)."""
-    name = "predictions.jsonl" if dataset == "test" else f"predictions_{dataset}.jsonl"
-    with (Path(run_dir) / name).open(encoding="utf-8") as handle:
+    """A run's per-sentence predictions on ``dataset``."""
+    with run_file(run_dir, "predictions", dataset).open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
@@ -473,14 +479,36 @@ def write_pair(pair: PairComparison, out_dir: str | Path) -> None:
 
 # --- error analysis (the notebook) ----------------------------------------------------
 
-def errors_by_hard_case(predictions: Iterable[dict]) -> dict[str, list[dict]]:
-    """Misclassified sentences grouped by their LABELS.md hard-case tag; sentences
-    without one under "untagged". Groups with the most errors first."""
+def render_errors(predictions: dict[str, list[dict]], show: int = 10) -> str:
+    """Misclassified sentences grouped by their LABELS.md hard-case tag ("untagged" when
+    a sentence has none), as Markdown: a count table, then per group the first ``show``
+    sentences that at least one run gets wrong. ``predictions`` maps a run's display
+    name to its predictions; sentences are those of the first run, joined by id."""
+    names = list(predictions)
+    guessed = {name: {row["id"]: row["predicted"] for row in rows}
+               for name, rows in predictions.items()}
     groups: dict[str, list[dict]] = defaultdict(list)
-    for row in predictions:
-        if row["predicted"] != row["label"]:
-            groups[row.get("hard_case") or UNTAGGED].append(row)
-    return dict(sorted(groups.items(), key=lambda item: -len(item[1])))
+    for row in predictions[names[0]]:
+        groups[row.get("hard_case") or UNTAGGED].append(row)
+
+    def wrong(row: dict, name: str) -> bool:
+        return guessed[name].get(row["id"], row["label"]) != row["label"]
+
+    errors = {case: {name: sum(wrong(row, name) for row in rows) for name in names}
+              for case, rows in groups.items()}
+    order = sorted(groups, key=lambda case: -sum(errors[case].values()))
+    out = [_markdown(["hard case", "sentences", *(f"errors {name}" for name in names)],
+                     ([case, str(len(groups[case])), *(str(errors[case][n]) for n in names)]
+                      for case in order))]
+    for case in order:
+        missed = [row for row in groups[case] if any(wrong(row, name) for name in names)]
+        if missed:
+            out += [f"### {case} ({len(missed)} misclassified by at least one run)\n",
+                    _markdown(["id", "gold", *names, "text"],
+                              ([row["id"], row["label"],
+                                *(guessed[name].get(row["id"], "") for name in names),
+                                row["text"]] for row in missed[:show]))]
+    return "\n".join(out)
 
 
 def plot_reliability(predictions: dict[str, list[dict]], bins: int = 10) -> Figure:

@@ -182,6 +182,8 @@ class TransformerModel:
             report_to=list(settings.get("report_to") or []),
             use_cpu=self.device.type == "cpu",
             dataloader_num_workers=0,
+            train_sampling_strategy="group_by_length" if settings.get("group_by_length")
+            else "random",
             disable_tqdm=not settings.get("progress_bar", True),
         )
         first_step = _FirstStep()

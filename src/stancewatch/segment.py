@@ -24,7 +24,7 @@ _SPACE = re.compile(r"\s+")
 # Titles that syntok does not list as abbreviations; they always precede a name.
 _TITLE_END = re.compile(r"\b(Amb|Atty|Cmdr|Cpl|Det|Gov|Govs|Hon|Insp|Lt|Maj|Messrs|Pres|Pvt|"
                         r"Rep|Reps|Rev|Sens|Sgt|Supt)\.$")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…;:][\"'”’)\]]*$")
 _DASH_START = re.compile(r"[-–—]\s")
 
 
@@ -52,43 +52,50 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _own_line(line: str) -> bool:
-    """List items, headings and whole-line emphasis never share a block with a neighbour."""
-    return bool(_LIST_OR_HEADING.match(line) or _EMPHASIS_LINE.match(line))
-
-
-def _salutation(line: str) -> bool:
-    return bool(_SALUTATION.match(line)) and len(line.split()) <= 6
+def _kind(line: str, previous_kind: str | None, blank: bool) -> str:
+    """``item`` (a list item), ``closed`` (a heading, a whole-line emphasis or a
+    salutation: a block of its own) or ``text``."""
+    if _LIST_OR_HEADING.match(line):
+        return "closed" if line.lstrip().startswith("#") else "item"
+    if _EMPHASIS_LINE.match(line):
+        return "closed"
+    # A salutation opens a paragraph or follows another ("Mr. President,\nExcellencies,").
+    salutation = _SALUTATION.match(line) and len(line.split()) <= 6
+    return "closed" if salutation and (blank or previous_kind == "closed") else "text"
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
     """Spans of text between hard line boundaries."""
-    filled = [(s, e) for s, e in _lines(text) if text[s:e].strip()]
-    prose = [text[s:e].rstrip() for s, e in filled[:-1] if not _own_line(text[s:e])]
+    filled = [text[s:e] for s, e in _lines(text) if text[s:e].strip()]
+    prose = [line.rstrip() for line in filled[:-1]
+             if not (_LIST_OR_HEADING.match(line) or _EMPHASIS_LINE.match(line))]
     # Paragraph-per-line text (most news) breaks at every newline; hard-wrapped text
     # (most lines end mid-sentence) only at blank lines and standalone lines.
     per_line = sum(line.endswith(_TERMINAL) for line in prose) >= 0.5 * len(prose)
     blocks: list[list[int]] = []
-    previous = ""
-    previous_standalone = blank = True
+    kind: str | None = None  # of the line that opened the current block
+    previous, blank = "", True
     for s, e in _lines(text):
         line = text[s:e]
         if not line.strip():
             blank = True
             continue
-        # A salutation opens a paragraph or follows another ("Mr. President,\nExcellencies,").
-        standalone = _own_line(line) or (
-            (blank or (previous_standalone and blocks != [])) and _salutation(line))
-        # A lowercase line after one without final punctuation continues its sentence,
-        # even across a blank line (a PDF page break) or in paragraph-per-line text.
-        continues = line.lstrip()[:1].islower() and not previous.rstrip().endswith(_TERMINAL)
-        hard = (not blocks or previous_standalone or standalone
-                or (not continues and (per_line or blank)))
+        this = _kind(line, kind, blank)
+        lowercase = line.lstrip()[:1].islower()
+        if kind is None or this != "text" or kind == "closed":
+            hard = True
+        elif kind == "item":
+            # A list item (or numbered paragraph) wrapped onto more lines goes on in
+            # lowercase. (Not after a comma: "- Ladies and gentlemen,\nAt the outset".)
+            hard = not lowercase or previous.rstrip().endswith(_TERMINAL)
+        else:
+            hard = per_line or (blank and not lowercase)
         if hard:
             blocks.append([s, e])
+            kind = this
         else:
             blocks[-1][1] = e
-        previous, previous_standalone, blank = line, standalone, False
+        previous, blank = line, False
     return [(s, e) for s, e in blocks]
 
 
