@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .labels import LABELS
 from .segment import model_text
-from .sources import ungdc_sentences, unscon_sentences
+from .sources import ungdc_by_id, unscon_sentences
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,16 @@ def load_real(labels_path: str | Path, ungdc_dir: str | Path, unscon_path: str |
     """
     labels = read_jsonl_labels(labels_path)
     found: dict[str, dict] = {}
-    for name, where, present, read in (
-        ("UN General Debate", ungdc_dir, Path(ungdc_dir).is_dir(), ungdc_sentences),
-        ("UNSCon", unscon_path, Path(unscon_path).is_file(), unscon_sentences),
+    for name, where, present, rows in (
+        ("UN General Debate", ungdc_dir, Path(ungdc_dir).is_dir(),
+         lambda: ungdc_by_id(ungdc_dir, set(labels))),
+        ("UNSCon", unscon_path, Path(unscon_path).is_file(),
+         lambda: unscon_sentences(unscon_path)),
     ):
         if not present:
             log.warning("%s text not found at %s: its labelled sentences are skipped", name, where)
             continue
-        for row in read(where):
+        for row in rows():
             if row["id"] in labels:
                 found[row["id"]] = row
     prefixes = {row["id"].split(":", 1)[0] for row in found.values()}

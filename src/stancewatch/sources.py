@@ -34,6 +34,33 @@ def detokenize(text: str) -> str:
     return out.strip()
 
 
+def ungdc_by_id(root: str | Path, ids: set[str]) -> Iterator[dict]:
+    """The sentences named by ``ids``, sliced straight from the files by their offsets, so
+    that a change of sentence splitter never invalidates a label. The context is the
+    splitter's sentence that ends before the labelled one starts."""
+    wanted: dict[str, list[tuple[int, int, str]]] = {}
+    for sentence_id in ids:
+        if sentence_id.startswith("ungdc:"):
+            code, span = sentence_id.split(":")[1:]
+            start, end = map(int, span.split("-"))
+            wanted.setdefault(code, []).append((start, end, sentence_id))
+    for path in sorted(Path(root).glob("*.txt")):
+        code = path.stem.split("_")[0]
+        if code not in wanted:
+            continue
+        text = path.read_text(encoding="utf-8")
+        sentences = split_sentences(text)
+        for start, end, sentence_id in sorted(wanted[code]):
+            before = [s for s in sentences if s.end <= start]
+            yield {
+                "id": sentence_id,
+                "article_id": f"ungdc:{code}",
+                "position": len(before),
+                "text": text[start:end],
+                "context": before[-1].text if before else None,
+            }
+
+
 def ungdc_sentences(root: str | Path) -> Iterator[dict]:
     """Every sentence of every speech in ``root``, with the previous one as context."""
     for path in sorted(Path(root).glob("*.txt")):

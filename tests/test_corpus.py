@@ -1,0 +1,142 @@
+"""Checks on the committed data: the authored corpus and the real-text labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+
+import pytest
+from conftest import ROOT, SHARED
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from stancewatch.data import load_real, read_jsonl
+from stancewatch.labels import LABELS
+from stancewatch.segment import split_sentences
+
+CORPUS = ROOT / "data" / "corpus.jsonl"
+REAL = ROOT / "data" / "real_labels.jsonl"
+UNGDC = SHARED / "data" / "ungdc_2024"
+UNSCON = SHARED / "data" / "unscon" / "conflict_annotations_sentences.csv"
+SEED = SHARED / "examples" / "seed_article.txt"
+KEYS = {"id", "article_id", "position", "text", "label", "split", "hard_case", "domain",
+        "region", "register", "parties"}
+HARD_CASES = {
+    "even_if": "hostile", "writer_hypothetical": "neutral", "economic_forecast": "neutral",
+    "domestic_if": "neutral", "conditional_pledge": "conditional", "veiled_threat": "hostile",
+    "reported_threat": "hostile", "rhetorical_if": "hostile", "protest_targeted": "hostile",
+    "protest_untargeted": "neutral", "protest_conditional": "conditional", "appeal": "neutral",
+    "coercive_demand": "hostile", "legal_procedure": "neutral", "legal_hostile": "hostile",
+    "refusal": "neutral", "rejection_accusation": "hostile",
+    "neighbour_condition": "conditional", "mixed": None,
+}
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict]:
+    return read_jsonl(CORPUS)
+
+
+def _vectors(texts: list[str], fitted_on: list[str]):
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    vectorizer.fit(fitted_on)
+    return vectorizer.transform(texts)
+
+
+def test_schema_and_labels(rows):
+    for row in rows:
+        assert set(row) == KEYS, row["id"]
+        assert row["label"] in LABELS
+        assert row["split"] in {"train", "validation", "test"}
+        assert row["id"] == f"{row['article_id']}-s{row['position']:02d}"
+        if row["hard_case"] is not None:
+            expected = HARD_CASES[row["hard_case"]]
+            assert expected in (None, row["label"]), row["id"]
+
+
+def test_size_and_article_shape(rows):
+    articles = defaultdict(list)
+    for row in rows:
+        articles[row["article_id"]].append(row)
+    assert len(rows) >= 5000 and len(articles) >= 400
+    for article_id, sentences in articles.items():
+        assert 6 <= len(sentences) <= 20, article_id
+        assert sorted(r["position"] for r in sentences) == list(range(len(sentences)))
+        assert len({r["split"] for r in sentences}) == 1, f"{article_id} straddles splits"
+
+
+def test_label_shares_are_near_real_news(rows):
+    share = {label: n / len(rows) for label, n in Counter(r["label"] for r in rows).items()}
+    assert 0.45 <= share["neutral"] <= 0.55
+    assert 0.25 <= share["hostile"] <= 0.35
+    assert 0.15 <= share["conditional"] <= 0.25
+
+
+def test_every_hard_case_is_covered(rows):
+    counts = Counter(r["hard_case"] for r in rows if r["hard_case"])
+    assert set(counts) == set(HARD_CASES)
+    assert min(counts.values()) >= 60, counts.most_common()[-3:]
+
+
+def test_breadth(rows):
+    first = {r["article_id"]: r for r in rows if r["position"] == 0}.values()
+    assert len({" / ".join(sorted(r["parties"])) for r in first}) >= 40
+    assert len({r["region"] for r in first}) >= 10
+    assert len({r["domain"] for r in first}) == 13
+    assert len({r["register"] for r in first}) == 6
+
+
+def test_no_templates_or_repeats(rows):
+    texts = [r["text"] for r in rows]
+    assert len(set(texts)) == len(texts)
+    openings = Counter(" ".join(re.findall(r"[\w']+", t.lower())[:5]) for t in texts)
+    opening, count = openings.most_common(1)[0]
+    assert count <= 0.01 * len(texts), opening
+
+
+def test_no_near_duplicates_across_splits(rows):
+    texts = [r["text"] for r in rows]
+    vectors = _vectors(texts, texts)
+    similar = (vectors @ vectors.T).tocoo()
+    crossing = [(rows[i]["id"], rows[j]["id"], round(float(s), 3))
+                for i, j, s in zip(similar.row, similar.col, similar.data, strict=True)
+                if i < j and s > 0.85 and rows[i]["split"] != rows[j]["split"]]
+    assert not crossing
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="../shared/examples/seed_article.txt absent")
+def test_nothing_from_the_seed_article(rows):
+    seed = [s.text for s in split_sentences(SEED.read_text(encoding="utf-8"))]
+    texts = [r["text"] for r in rows]
+    vectors = _vectors(texts + seed, texts + seed)
+    similarity = vectors[: len(texts)] @ vectors[len(texts):].T
+    assert similarity.max() < 0.6
+
+
+def test_real_labels_file():
+    labels = [json.loads(line) for line in REAL.read_text(encoding="utf-8").splitlines()]
+    assert len(labels) >= 2000
+    assert len({r["id"] for r in labels}) == len(labels)
+    pattern = re.compile(r"^(ungdc:[A-Z]{2,3}:\d+-\d+|unscon:[\w.%-]+:\d+-\d+)$")
+    for row in labels:
+        assert pattern.match(row["id"]), row["id"]
+        assert row["label"] in LABELS and row["split"] in {"train", "dev"}
+        assert "text" not in row, "real text is never committed"
+    by_source = defaultdict(set)
+    for row in labels:
+        by_source[row["split"]].add(row["id"].rsplit(":", 1)[0])
+    assert not by_source["train"] & by_source["dev"], "whole speeches are held out"
+
+
+@pytest.mark.skipif(not (UNGDC.is_dir() and UNSCON.is_file()), reason="../shared data absent")
+def test_real_text_is_rebuilt_exactly():
+    rebuilt = load_real(REAL, UNGDC, UNSCON)
+    assert len(rebuilt) == len(REAL.read_text(encoding="utf-8").splitlines())
+    for row in rebuilt:
+        if row["id"].startswith("ungdc:"):
+            code, span = row["id"].split(":")[1:]
+            start, end = map(int, span.split("-"))
+            speech = next(UNGDC.glob(f"{code}_*.txt")).read_text(encoding="utf-8")
+            assert speech[start:end] == row["text"]
+        else:
+            assert row["text"] and " ." not in row["text"][-3:], "detokenised"
