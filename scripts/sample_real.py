@@ -41,13 +41,15 @@ def draw(rows: list[dict], quotas: dict[str, int], rng: random.Random) -> list[d
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ungdc", default="../shared/data/ungdc_2024")
-    parser.add_argument("--unscon", default="../shared/data/unscon/conflict_annotations_sentences.csv")
+    parser.add_argument(
+        "--unscon", default="../shared/data/unscon/conflict_annotations_sentences.csv")
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     unscon = list({r["id"]: r for r in unscon_sentences(args.unscon)}.values())
-    picked = draw(list(ungdc_sentences(args.ungdc)), {"condition": 500, "hostile": 380, "random": 300}, rng)
+    picked = draw(list(ungdc_sentences(args.ungdc)),
+                  {"condition": 500, "hostile": 380, "random": 300}, rng)
     picked += draw(unscon, {"condition": 300, "hostile": 300, "random": 300}, rng)
     picked.sort(key=lambda r: (r["article_id"], r["position"]))
     with open(args.out, "w", encoding="utf-8") as handle:

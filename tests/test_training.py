@@ -69,7 +69,8 @@ def test_same_seed_gives_same_metrics(train_tiny, tmp_path):
     second = train_tiny("seed=7", run_dir=tmp_path / "b")
     metrics = [json.loads((d / "metrics.json").read_text()) for d in (first, second)]
     assert metrics[0]["test"] == metrics[1]["test"]
-    scores = [[p["scores"] for p in read_predictions(d / "predictions.jsonl")] for d in (first, second)]
+    scores = [[p["scores"] for p in read_predictions(d / "predictions.jsonl")]
+              for d in (first, second)]
     assert scores[0] == scores[1]
 
 

@@ -82,7 +82,8 @@ class TfidfLogReg:
     def describe(self) -> dict:
         return {"C": self.C, "ngram_max": self.ngram_max, "min_df": self.min_df,
                 "class_weights": self.use_class_weights,
-                "parameters": int(self.coef.size + self.intercept.size) if self.coef is not None else 0}
+                "parameters": 0 if self.coef is None
+                else int(self.coef.size + self.intercept.size)}
 
 
 _CONDITION = (r"\b(if|unless|should (?:the|they|it|any|he|she|we|you)|once|in case|"

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from .labels import LABEL2ID, LABELS
 from .metrics import reliability_bins
-from .records import RECORD_FILE, read_record
+from .records import RECORD_FILE, dataset_suffix, read_record
 
 log = logging.getLogger(__name__)
 
@@ -221,10 +221,11 @@ def build_table(runs: Sequence[Run], metrics: Sequence[str] | None = None,
     return Table(keys, shown, sorted(rows, key=order))
 
 
-def _number(value: float, like: float | None = None) -> str:
+def _number(value: float, like: float | None = None, sign: str = "") -> str:
     """Three decimals for scores, one for seconds and megabytes (by the size of ``like``,
-    so that a spread prints as precisely as its mean)."""
-    return f"{value:.3f}" if abs(value if like is None else like) < 10 else f"{value:.1f}"
+    so that a spread or a difference prints as precisely as the values it comes from)."""
+    decimals = 3 if abs(value if like is None else like) < 10 else 1
+    return f"{value:{sign}.{decimals}f}"
 
 
 def _cell(row: Row, metric: str) -> str:
@@ -308,9 +309,8 @@ def write_comparison(table: Table, out_dir: str | Path, dataset: str = "test") -
 # --- two runs in detail ---------------------------------------------------------------
 
 def run_file(run_dir: str | Path, stem: str, dataset: str = "test", suffix: str = ".jsonl") -> Path:
-    """A per-dataset file of a run, named as training.py names them: ``predictions.jsonl``
-    and ``confusion_matrix.png`` for test, ``predictions_<dataset>.jsonl`` otherwise."""
-    return Path(run_dir) / f"{stem}{'' if dataset == 'test' else f'_{dataset}'}{suffix}"
+    """A per-dataset file of a run (see :func:`records.dataset_suffix`)."""
+    return Path(run_dir) / f"{stem}{dataset_suffix(dataset)}{suffix}"
 
 
 def load_predictions(run_dir: str | Path, dataset: str = "test") -> list[dict]:
@@ -436,24 +436,20 @@ def compare_pair(a: Run, b: Run, dataset: str = "test", metrics: Sequence[str] |
                           intervals, resamples, confidence, disagreements)
 
 
-def _signed(value: float) -> str:
-    return f"{value:+.3f}"
-
-
 def render_pair(pair: PairComparison, show: int = 20) -> str:
     """The pairwise detail as Markdown, with the first ``show`` disagreements."""
     percent = f"{pair.confidence:.0%}"
     lines = [f"A: {pair.a.name} ({pair.a.path})", f"B: {pair.b.name} ({pair.b.path})", "",
              _markdown(["metric", "A", "B", "B − A"],
                        ([m, "" if va is None else _number(va), "" if vb is None else _number(vb),
-                         "" if va is None or vb is None else _signed(vb - va)]
+                         "" if va is None or vb is None else _number(vb - va, max(va, vb), "+")]
                         for m, va, vb in pair.deltas)),
              f"Paired bootstrap on the {pair.sizes[2]} {pair.dataset} sentences both runs "
              f"scored (A {pair.sizes[0]}, B {pair.sizes[1]}), {pair.resamples} resamples:", ""]
     for metric, interval in pair.intervals.items():
         lines.append(f"- {metric}: A {interval.a:.3f}, B {interval.b:.3f}, "
-                     f"B − A {_signed(interval.delta)}, {percent} CI "
-                     f"[{_signed(interval.low)}, {_signed(interval.high)}]: {interval.verdict}")
+                     f"B − A {interval.delta:+.3f}, {percent} CI "
+                     f"[{interval.low:+.3f}, {interval.high:+.3f}]: {interval.verdict}")
     headline = pair.intervals["macro_f1"]
     lines += ["", f"**Macro-F1: {headline.verdict}** (the {percent} CI of B − A "
               f"{'excludes' if headline.excludes_zero else 'includes'} 0).",
@@ -523,8 +519,8 @@ def plot_reliability(predictions: dict[str, list[dict]], bins: int = 10) -> Figu
         confidence, accuracy, count = reliability_bins(probs, gold, bins)
         filled = count > 0
         ax.plot(confidence[filled], accuracy[filled], marker="o", label=name)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("confidence (top label)")
     ax.set_ylabel("accuracy")
     ax.set_title("Reliability")

@@ -94,7 +94,9 @@ def data_hash(rows: Iterable[dict]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_real(labels_path: str | Path, ungdc_dir: str | Path, unscon_path: str | Path) -> list[dict]:
+def load_real(
+    labels_path: str | Path, ungdc_dir: str | Path, unscon_path: str | Path
+) -> list[dict]:
     """Join hand labels (by id) with text rebuilt from ../shared.
 
     Sources that are absent are skipped with a warning; ids missing from a present
@@ -117,7 +119,8 @@ def load_real(labels_path: str | Path, ungdc_dir: str | Path, unscon_path: str |
     prefixes = {row["id"].split(":", 1)[0] for row in found.values()}
     missing = [i for i in labels if i.split(":", 1)[0] in prefixes and i not in found]
     if missing:
-        raise DataError(f"{labels_path}: {len(missing)} ids not found in the source, e.g. {missing[0]}")
+        raise DataError(
+            f"{labels_path}: {len(missing)} ids not found in the source, e.g. {missing[0]}")
     return [{**found[i], **labels[i]} for i in labels if i in found]
 
 
@@ -131,7 +134,8 @@ def read_jsonl_labels(path: str | Path) -> dict[str, dict]:
                 continue
             row = json.loads(line)
             if row.get("label") not in LABELS or "id" not in row:
-                raise DataError(f"{path}:{number}: needs an 'id' and a label in {', '.join(LABELS)}")
+                raise DataError(
+                    f"{path}:{number}: needs an 'id' and a label in {', '.join(LABELS)}")
             labels[row["id"]] = row
     return labels
 
@@ -174,7 +178,8 @@ class StanceData:
             if dev:
                 self.splits["real_dev"] = dev
             if self.train_on_real:
-                self.splits["train"] = self.splits["train"] + [r for r in real if r.get("split") == "train"]
+                extra = [r for r in real if r.get("split") == "train"]
+                self.splits["train"] = self.splits["train"] + extra
 
     @property
     def eval_sets(self) -> list[str]:

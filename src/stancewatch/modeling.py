@@ -4,7 +4,6 @@ trained with the transformers Trainer."""
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,6 @@ from .data import model_inputs
 from .labels import LABEL2ID, LABELS
 from .metrics import macro_f1
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 log = logging.getLogger(__name__)
 
 

@@ -4,10 +4,16 @@ comparison tools read."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RECORD_FILE = "run.json"
+
+
+def dataset_suffix(dataset: str) -> str:
+    """How a run names its per-dataset files: ``predictions.jsonl`` for the test split,
+    ``predictions_<dataset>.jsonl`` for the others (likewise report and confusion matrix)."""
+    return "" if dataset == "test" else f"_{dataset}"
 
 
 def flatten(config: dict, prefix: str = "") -> dict:
@@ -25,7 +31,7 @@ def flatten(config: dict, prefix: str = "") -> dict:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def read_record(run_dir: Path) -> dict:

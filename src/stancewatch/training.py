@@ -21,7 +21,7 @@ from .evaluation import evaluate_rows, write_evaluation, write_json
 from .inference import StanceClassifier, git_commit
 from .labels import LABEL2ID, LABELS
 from .metrics import expected_calibration_error
-from .records import flatten, now, write_record
+from .records import dataset_suffix, flatten, now, write_record
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
                          **info}}
     for name in data.eval_sets:
         metrics[name], predictions = evaluate_rows(classifier, data.splits[name])
-        write_evaluation(run_dir, name, metrics[name], predictions,
-                         "" if name == "test" else f"_{name}")
+        write_evaluation(run_dir, name, metrics[name], predictions, dataset_suffix(name))
         log.info("%s: macro-F1 %.3f (n=%d)", name, metrics[name]["macro_f1"], metrics[name]["n"])
     write_json(run_dir / "metrics.json", metrics)
     if cfg.get("export_dir"):
