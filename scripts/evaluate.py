@@ -19,7 +19,8 @@ from stancewatch.evaluation import evaluate_file  # noqa: E402
 def main(cfg: DictConfig) -> None:
     try:
         metrics = evaluate_file(cfg.model_dir, cfg.data.path, cfg.output_dir,
-                                batch_size=cfg.batch_size, device=cfg.device, name=cfg.data.name)
+                                batch_size=cfg.batch_size, device=cfg.device, name=cfg.data.name,
+                                split=cfg.data.split)
     except (DataError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     print(f"n={metrics['n']} accuracy={metrics['accuracy']:.3f} macro_f1={metrics['macro_f1']:.3f}"

@@ -119,6 +119,15 @@ def test_evaluate_matches_metrics_computed_by_hand(train_tiny, tmp_path):
     assert "test" in record["metrics"], "earlier metrics are kept"
 
 
+def test_evaluate_one_split_of_a_corpus(train_tiny, corpus, tmp_path):
+    run_dir = train_tiny()
+    metrics = evaluate_file(run_dir / "model", corpus, tmp_path / "eval", split="test")
+    assert metrics["n"] == sum(r["split"] == "test" for r in read_jsonl(corpus))
+    assert "corpus_test" in json.loads((run_dir / "run.json").read_text())["metrics"]
+    with pytest.raises(DataError, match="split='dev'"):
+        evaluate_file(run_dir / "model", corpus, tmp_path / "eval2", split="dev")
+
+
 def test_bad_label_names_its_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "Fine.", "label": "neutral"}\n\n'

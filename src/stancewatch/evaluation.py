@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import add_previous_context, data_hash, read_jsonl
+from .data import DataError, add_previous_context, data_hash, read_jsonl
 from .inference import StanceClassifier, git_commit
 from .labels import LABEL2ID, LABELS
 from .metrics import (
@@ -60,16 +60,22 @@ def write_json(path: Path, payload: dict) -> None:
 
 
 def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_dir: str | Path,
-                  batch_size: int = 64, device: str = "auto", name: str | None = None) -> dict:
-    """Score a labelled JSON Lines file; write metrics.json, predictions.jsonl, a report
-    and a confusion matrix into ``output_dir``; add the result to the model's run record
-    when the model comes from a run directory. Returns the metrics."""
+                  batch_size: int = 64, device: str = "auto", name: str | None = None,
+                  split: str | None = None) -> dict:
+    """Score a labelled JSON Lines file (only its rows with ``split`` when given); write
+    metrics.json, predictions.jsonl, a report and a confusion matrix into ``output_dir``;
+    add the result to the model's run record when the model comes from a run directory.
+    Returns the metrics."""
     started, clock = now(), time.perf_counter()
-    classifier = StanceClassifier.load(model_dir, device=device)
     rows = add_previous_context(read_jsonl(data_path))
+    if split is not None:
+        rows = [r for r in rows if r.get("split") == split]
+        if not rows:
+            raise DataError(f"{data_path}: no rows with split={split!r}")
+    classifier = StanceClassifier.load(model_dir, device=device)
     metrics, predictions = evaluate_rows(classifier, rows, batch_size)
     output_dir = Path(output_dir)
-    name = name or Path(data_path).stem
+    name = name or Path(data_path).stem + (f"_{split}" if split else "")
     write_json(output_dir / "metrics.json", metrics)
     write_evaluation(output_dir, name, metrics, predictions)
     entry = {"dataset": name, "data_path": str(data_path), "data_hash": data_hash(rows),
