@@ -117,7 +117,7 @@ def test_real_labels_file():
     labels = [json.loads(line) for line in REAL.read_text(encoding="utf-8").splitlines()]
     assert len(labels) >= 2000
     assert len({r["id"] for r in labels}) == len(labels)
-    pattern = re.compile(r"^(ungdc:[A-Z]{2,3}:\d+-\d+|unscon:[\w.%-]+:\d+-\d+)$")
+    pattern = re.compile(r"^(ungdc:[A-Z]{2,3}:\d+-\d+|unscon:[\w.%()-]+:\d+-\d+)$")
     for row in labels:
         assert pattern.match(row["id"]), row["id"]
         assert row["label"] in LABELS and row["split"] in {"train", "dev"}

@@ -52,16 +52,17 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _kind(line: str, previous_kind: str | None, blank: bool) -> str:
-    """``item`` (a list item), ``closed`` (a heading, a whole-line emphasis or a
-    salutation: a block of its own) or ``text``."""
+def _kind(line: str, block_kind: str | None, blank: bool) -> str:
+    """``item`` (a list item), ``closed`` (a heading or a whole-line emphasis),
+    ``salutation`` (both a block of their own) or ``text``; ``block_kind`` is the kind of
+    the block the line would join."""
     if _LIST_OR_HEADING.match(line):
         return "closed" if line.lstrip().startswith("#") else "item"
     if _EMPHASIS_LINE.match(line):
         return "closed"
     # A salutation opens a paragraph or follows another ("Mr. President,\nExcellencies,").
     salutation = _SALUTATION.match(line) and len(line.split()) <= 6
-    return "closed" if salutation and (blank or previous_kind == "closed") else "text"
+    return "salutation" if salutation and (blank or block_kind == "salutation") else "text"
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
@@ -82,7 +83,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             continue
         this = _kind(line, kind, blank)
         lowercase = line.lstrip()[:1].islower()
-        if kind is None or this != "text" or kind == "closed":
+        if kind is None or this != "text" or kind in ("closed", "salutation"):
             hard = True
         elif kind == "item":
             # A list item (or numbered paragraph) wrapped onto more lines goes on in

@@ -1,0 +1,224 @@
+"""Scoring outputs: per-sentence and per-article rows (JSON Lines, CSV), errors, and a
+self-contained HTML report with every sentence highlighted by its label."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from html import escape
+from pathlib import Path
+
+from .articles import ArticleError
+from .labels import LABELS
+from .records import flatten
+
+FORMATS = ("jsonl", "csv")
+REPORT_FILE = "report.html"
+# Highlight colour per label; its opacity grows with the label's probability.
+COLOURS = {"hostile": (214, 39, 40), "conditional": (240, 150, 0), "neutral": (140, 140, 140)}
+MAX_ALPHA = {"hostile": 0.55, "conditional": 0.55, "neutral": 0.18}
+DESCRIPTIONS = {
+    "hostile": "threat, condemnation or hostile act with no condition attached",
+    "conditional": "a consequence made to depend on a condition",
+    "neutral": "everything else",
+}
+
+_STYLE = """
+body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
+max-width:62rem;padding:1.5rem;color:#1d1d1f;background:#fff}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:0 0 .25rem}
+.info,.meta{color:#666;font-size:.85rem}
+.legend{display:flex;gap:.5rem;flex-wrap:wrap;margin:1rem 0}
+.legend button{font:inherit;border:1px solid #ccc;border-radius:4px;padding:.2rem .6rem;
+cursor:pointer;background:#fff}
+.legend button[aria-pressed=false]{opacity:.45;text-decoration:line-through}
+.swatch{display:inline-block;width:.9rem;height:.9rem;border-radius:2px;
+vertical-align:-.1rem;margin-right:.35rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #e5e5e5}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.bar{display:inline-block;height:.6rem;background:#d62728;border-radius:2px;
+vertical-align:middle;margin-left:.4rem}
+.article{border-top:2px solid #e5e5e5;margin-top:2rem;padding-top:1rem}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:.75rem}
+.sent{border-radius:3px;padding:0 1px;cursor:help}
+.errors li{font-family:ui-monospace,monospace;font-size:.85rem}
+"""
+
+_SCRIPT = """
+document.querySelectorAll(".legend button").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var shown = button.getAttribute("aria-pressed") === "true";
+    button.setAttribute("aria-pressed", shown ? "false" : "true");
+    document.body.classList.toggle("hide-" + button.dataset.label, shown);
+  });
+});
+"""
+
+
+def _label_style() -> str:
+    rules = []
+    for label, (r, g, b) in COLOURS.items():
+        rules.append(f".sent.{label}{{background:rgba({r},{g},{b},var(--a))}}"
+                     f"body.hide-{label} .sent.{label}{{background:none}}"
+                     f".swatch.{label}{{background:rgba({r},{g},{b},{MAX_ALPHA[label]})}}")
+    return "\n".join(rules)
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def sentence_rows(result: dict) -> list[dict]:
+    """One row per sentence of a scored article (see ``StanceClassifier.score_articles``)."""
+    return [{"article_id": result["article_id"], **row} for row in result["sentences"]]
+
+
+def article_row(result: dict) -> dict:
+    """A scored article's summary: id, title/date/source when given, counts, threat."""
+    keep = {k: v for k, v in result.items() if k not in ("sentences", "summary", "text")}
+    return {**keep, **result["summary"]}
+
+
+def by_threat(results: Iterable[dict]) -> list[dict]:
+    """Most threatening first; ties keep input order."""
+    return sorted(results, key=lambda r: -r["summary"]["threat_score"])
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_csv(path: Path, rows: Iterable[dict]) -> None:
+    """Nested values flattened to dotted columns (``scores.hostile``); lists as JSON."""
+    flat = [flatten(row) for row in rows]
+    columns = list(dict.fromkeys(key for row in flat for key in row))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(flat)
+
+
+def _sentence_html(sentence: dict) -> str:
+    label, scores = sentence["label"], sentence["scores"]
+    # A winning label's probability lies in [1/3, 1]: spread that over the opacity range.
+    floor = 1 / len(LABELS)
+    strength = max(0.0, (sentence["score"] - floor) / (1 - floor))
+    alpha = round(0.08 + strength * (MAX_ALPHA[label] - 0.08), 3)
+    title = " · ".join(f"{name} {scores[name]:.2f}" for name in LABELS)
+    data = json.dumps({name: round(scores[name], 4) for name in LABELS})
+    return (f'<span class="sent {label}" data-label="{label}" data-scores="{escape(data)}" '
+            f'title="{escape(title)}" style="--a:{alpha}">{escape(sentence["text"])}</span>')
+
+
+def _text_html(text: str, sentences: list[dict]) -> str:
+    """The article's own text, each sentence wrapped, whatever lies between kept."""
+    parts, position = [], 0
+    for sentence in sentences:
+        parts.append(escape(text[position:sentence["start"]]))
+        parts.append(_sentence_html(sentence))
+        position = sentence["end"]
+    parts.append(escape(text[position:]))
+    return "".join(parts)
+
+
+def _anchor(rank: int) -> str:
+    return f"article-{rank}"
+
+
+def _name(result: dict) -> str:
+    return str(result.get("title") or result["article_id"])
+
+
+def _summary_table(ranked: list[dict]) -> str:
+    # Date and source columns only when some article has them (JSON Lines input).
+    extra = [k for k in ("date", "source") if any(k in r for r in ranked)]
+    head = ("<tr><th class=num>#</th><th>Article</th>"
+            + "".join(f"<th>{k.capitalize()}</th>" for k in extra)
+            + "<th class=num>Sentences</th>"
+            + "".join(f"<th class=num>{label.capitalize()}</th>" for label in LABELS)
+            + "<th>Threat score</th></tr>")
+    rows = []
+    for rank, result in enumerate(ranked, 1):
+        summary = result["summary"]
+        threat = summary["threat_score"]
+        rows.append(
+            f"<tr><td class=num>{rank}</td>"
+            f'<td><a href="#{_anchor(rank)}">{escape(_name(result))}</a></td>'
+            + "".join(f"<td>{escape(str(result.get(k, '')))}</td>" for k in extra)
+            + f"<td class=num>{summary['n_sentences']}</td>"
+            + "".join(f"<td class=num>{summary['counts'][label]}</td>" for label in LABELS)
+            + f'<td class=num>{threat:.2f}<span class="bar" style="width:{threat * 5:.2f}rem">'
+            f"</span></td></tr>")
+    return f"<table class=summary>{head}{''.join(rows)}</table>"
+
+
+def _article_html(rank: int, result: dict) -> str:
+    summary = result["summary"]
+    meta = [f"id {result['article_id']}",
+            *(str(result[k]) for k in ("date", "source") if k in result),
+            f"{summary['n_sentences']} sentences", f"threat score {summary['threat_score']:.2f}"]
+    return (f'<section class="article" id="{_anchor(rank)}">'
+            f"<h2>{escape(_name(result))}</h2>"
+            f'<div class="meta">{escape(" · ".join(meta))}</div>'
+            f'<div class="text">{_text_html(result["text"], result["sentences"])}</div>'
+            "</section>")
+
+
+def _legend() -> str:
+    buttons = "".join(
+        f'<button type="button" data-label="{label}" aria-pressed="true" '
+        f'title="{escape(DESCRIPTIONS[label])}"><span class="swatch {label}"></span>'
+        f"{label}</button>"
+        for label in LABELS)
+    return (f'<div class="legend">{buttons}<span class="info">Stronger colour: a more '
+            "confident label. Hover over a sentence for its scores; click a label to "
+            "switch its colour off.</span></div>")
+
+
+def write_html(path: Path, results: list[dict], errors: list[ArticleError],
+               info: dict[str, str]) -> None:
+    """``report.html``: a table of articles ranked by threat score, then each article's
+    text in that order with every sentence highlighted. Each result needs the article's
+    ``text`` besides its scores."""
+    ranked = by_threat(results)
+    n_sentences = sum(r["summary"]["n_sentences"] for r in results)
+    facts = [f"{len(results)} articles", f"{n_sentences} sentences",
+             *(f"{k}: {v}" for k, v in info.items())]
+    error_list = ""
+    if errors:
+        facts.insert(1, f"{len(errors)} inputs failed")
+        items = "".join(f"<li>{escape(str(e))}</li>" for e in errors)
+        error_list = f'<h2>Inputs that failed</h2><ul class="errors">{items}</ul>'
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>stancewatch report</title><style>{_STYLE}{_label_style()}</style></head>"
+        f"<body><h1>stancewatch report</h1>"
+        f'<div class="info">{escape(" · ".join(facts))}</div>'
+        f"{_legend()}{_summary_table(ranked)}{error_list}"
+        + "".join(_article_html(rank, result) for rank, result in enumerate(ranked, 1))
+        + f"<script>{_SCRIPT}</script></body></html>\n")
+    path.write_text(page, encoding="utf-8")
+
+
+def write_outputs(output_dir: Path, results: list[dict], errors: list[ArticleError],
+                  fmt: str = "jsonl", info: dict[str, str] | None = None) -> Path:
+    """Write every output file into ``output_dir``; returns the report's path."""
+    check_format(fmt)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    sentences = [row for result in results for row in sentence_rows(result)]
+    articles = [article_row(result) for result in results]
+    write_jsonl(output_dir / "sentences.jsonl", sentences)
+    write_jsonl(output_dir / "articles.jsonl", articles)
+    write_jsonl(output_dir / "errors.jsonl", (e.to_dict() for e in errors))
+    if fmt == "csv":
+        write_csv(output_dir / "sentences.csv", sentences)
+        write_csv(output_dir / "articles.csv", articles)
+    report = output_dir / REPORT_FILE
+    write_html(report, results, errors, info or {})
+    return report
