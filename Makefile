@@ -28,11 +28,13 @@ browser:
 test: setup browser
 	$(PY) -m pytest -q
 
+TRAIN_DEFAULT := $(PY) scripts/train.py experiment=default export_dir=models/default
+
 $(MODEL): | $(STAMP)
-	$(PY) scripts/train.py experiment=default export_dir=models/default
+	$(TRAIN_DEFAULT)
 
 model: setup
-	$(PY) scripts/train.py experiment=default export_dir=models/default
+	$(TRAIN_DEFAULT)
 
 demo: setup $(MODEL)
 	$(PY) scripts/score.py input=examples output_dir=outputs/demo

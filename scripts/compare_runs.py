@@ -4,7 +4,6 @@ python scripts/compare_runs.py [runs_dir=DIR] [tag=T] [name=GLOB] [since=YYYY-MM
 Two runs in detail (deltas, paired bootstrap interval, disagreements):
 python scripts/compare_runs.py a=RUN_DIR b=RUN_DIR"""
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -48,7 +47,7 @@ def _report(cfg: DictConfig) -> str:
 def main(cfg: DictConfig) -> None:
     try:
         text = _report(cfg)
-    except (OSError, ValueError, json.JSONDecodeError) as err:
+    except (OSError, ValueError) as err:
         sys.exit(f"error: {err}")
     print(text)
     print(f"-> {cfg.output_dir}")

@@ -6,12 +6,10 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("PROJECT_ROOT", str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
-from stancewatch.data import DataError  # noqa: E402
 from stancewatch.evaluation import evaluate_file  # noqa: E402
 
 
@@ -21,7 +19,7 @@ def main(cfg: DictConfig) -> None:
         metrics = evaluate_file(cfg.model_dir, cfg.data.path, cfg.output_dir,
                                 batch_size=cfg.batch_size, device=cfg.device, name=cfg.data.name,
                                 split=cfg.data.split)
-    except (DataError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError) as err:
         sys.exit(f"error: {err}")
     print(f"n={metrics['n']} accuracy={metrics['accuracy']:.3f} macro_f1={metrics['macro_f1']:.3f}"
           f" -> {cfg.output_dir}")

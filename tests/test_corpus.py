@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections import Counter, defaultdict
@@ -13,6 +14,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from stancewatch.data import load_real, read_jsonl
 from stancewatch.labels import LABELS
 from stancewatch.segment import split_sentences
+from stancewatch.sources import detokenize
 
 CORPUS = ROOT / "data" / "corpus.jsonl"
 REAL = ROOT / "data" / "real_labels.jsonl"
@@ -131,6 +133,10 @@ def test_real_labels_file():
 @pytest.mark.skipif(not (UNGDC.is_dir() and UNSCON.is_file()), reason="../shared data absent")
 def test_real_text_is_rebuilt_exactly():
     rebuilt = load_real(REAL, UNGDC, UNSCON)
+    with UNSCON.open(encoding="utf-8", newline="") as handle:
+        source_text = {
+            f"unscon:{r['file_id'].removeprefix('UNSC_').removesuffix('.txt')}:"
+            f"{r['sentence_char_offsets']}": r["sentence_text"] for r in csv.DictReader(handle)}
     assert len(rebuilt) == len(REAL.read_text(encoding="utf-8").splitlines())
     for row in rebuilt:
         if row["id"].startswith("ungdc:"):
@@ -139,4 +145,16 @@ def test_real_text_is_rebuilt_exactly():
             speech = next(UNGDC.glob(f"{code}_*.txt")).read_text(encoding="utf-8")
             assert speech[start:end] == row["text"]
         else:
-            assert row["text"] and " ." not in row["text"][-3:], "detokenised"
+            assert row["text"] == detokenize(source_text[row["id"]])
+
+
+@pytest.mark.parametrize(("tokenised", "text"), [
+    ("Ukraine by force .  ", "Ukraine by force."),
+    ('to call dissenters " bandits " and " terrorists " , and then', 
+     'to call dissenters "bandits" and "terrorists", and then'),
+    ("the Chair of the OSCE ( OSCE ) .", "the Chair of the OSCE (OSCE)."),
+    ("Russia 's forces do n't stop a large - scale operation ;", 
+     "Russia's forces don't stop a large-scale operation;"),
+])
+def test_detokenize(tokenised, text):
+    assert detokenize(tokenised) == text

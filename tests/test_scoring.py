@@ -276,3 +276,21 @@ def test_temperature_scaling_calibrates_an_overconfident_model():
                                        noisy)
     assert temperature > 1
     assert after < before / 2
+
+
+def test_threat_score_is_the_mean_of_the_top_three_sentence_threats(classifier, monkeypatch):
+    from stancewatch.inference import threat_score
+
+    probabilities = np.array([[0.1, 0.1, 0.8], [0.6, 0.3, 0.1], [0.2, 0.0, 0.8],
+                              [0.0, 0.55, 0.45], [0.05, 0.05, 0.9]])
+    assert threat_score(probabilities) == pytest.approx((0.9 + 0.55 + 0.2) / 3)
+    assert threat_score(probabilities[:2]) == pytest.approx((0.9 + 0.2) / 2)
+    assert threat_score(np.zeros((0, 3))) == 0.0
+    order = ["One.", "Two.", "Three.", "Four.", "Five."]
+    monkeypatch.setattr(classifier, "predict_proba", lambda texts, contexts, batch_size:
+                        probabilities[[order.index(t) for t in texts]])
+    summary = classifier.score_article(" ".join(order))["summary"]
+    assert summary["threat_score"] == pytest.approx((0.9 + 0.55 + 0.2) / 3)
+    assert summary["counts"] == {"hostile": 1, "conditional": 1, "neutral": 3}
+    assert [(t["text"], round(t["threat"], 6)) for t in summary["top_threats"]] == [
+        ("Two.", 0.9), ("Four.", 0.55)], "neutral sentences are not listed as threats"

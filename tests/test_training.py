@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,14 @@ import pytest
 from conftest import ROOT, make_rows, write_jsonl
 
 from stancewatch import LABELS, StanceClassifier
-from stancewatch.data import DataError, StanceData, add_previous_context, read_jsonl
+from stancewatch.data import (
+    DataError,
+    StanceData,
+    add_previous_context,
+    load_real,
+    read_jsonl,
+    read_jsonl_labels,
+)
 from stancewatch.evaluation import evaluate_file
 from stancewatch.modeling import class_weights
 
@@ -128,6 +136,28 @@ def test_evaluate_one_split_of_a_corpus(train_tiny, corpus, tmp_path):
         evaluate_file(run_dir / "model", corpus, tmp_path / "eval2", split="dev")
 
 
+def test_evaluate_never_overwrites_a_run(train_tiny, corpus, tmp_path):
+    run_dir = train_tiny()
+    with pytest.raises(ValueError, match="already has metrics named 'test'"):
+        evaluate_file(run_dir / "model", corpus, tmp_path / "e", name="test")
+    with pytest.raises(ValueError, match="is the model's run directory"):
+        evaluate_file(run_dir / "model", corpus, run_dir)
+
+
+def test_export_replaces_only_an_earlier_model(train_tiny, tmp_path):
+    export = tmp_path / "exported"
+    train_tiny(f"export_dir={export}", run_dir=tmp_path / "r1")
+    assert (export / "stancewatch.json").is_file()
+    train_tiny(f"export_dir={export}", run_dir=tmp_path / "r2")
+    assert json.loads((export / "stancewatch.json").read_text())["kind"] == "transformer"
+    precious = tmp_path / "precious"
+    (precious / "keep.txt").parent.mkdir()
+    (precious / "keep.txt").write_text("x")
+    with pytest.raises(FileExistsError, match="holds no stancewatch model"):
+        train_tiny(f"export_dir={precious}", run_dir=tmp_path / "r3")
+    assert (precious / "keep.txt").is_file()
+
+
 def test_bad_label_names_its_line(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "Fine.", "label": "neutral"}\n\n'
@@ -155,10 +185,57 @@ def test_context_is_previous_sentence_of_same_article():
         {"text": "A0", "label": "neutral", "article_id": "a", "position": 0},
         {"text": "B0", "label": "neutral", "article_id": "b", "position": 0},
         {"text": "A1", "label": "neutral", "article_id": "a", "position": 1},
+        {"text": "A3", "label": "neutral", "article_id": "a", "position": 3},
         {"text": "X", "label": "neutral"},
+        {"text": "Y", "label": "neutral", "article_id": "c", "position": 1, "context": "given"},
     ]
     context = {r["text"]: r["context"] for r in add_previous_context(rows)}
-    assert context == {"B1": "B0", "A0": None, "B0": None, "A1": "A0", "X": None}
+    assert context == {"B1": "B0", "A0": None, "B0": None, "A1": "A0", "A3": None, "X": None,
+                       "Y": "given"}
+
+
+def test_bad_utf8_and_repeated_ids_name_their_line(tmp_path):
+    path = tmp_path / "raw.jsonl"
+    path.write_bytes(b'{"text": "ok", "label": "neutral"}\n'
+                     b'{"text": "caf\xe9", "label": "neutral"}\n')
+    with pytest.raises(DataError, match=r"raw\.jsonl:2: not valid UTF-8"):
+        read_jsonl(path)
+    path.write_text('{"id": "a", "text": "one", "label": "neutral"}\n'
+                    '{"id": "a", "text": "two", "label": "hostile"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"raw\.jsonl:2: id 'a' appears twice"):
+        read_jsonl(path)
+
+
+def test_real_label_file_errors_name_their_line(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    for content, message in [
+        ('{"id": "ungdc:AAA:0-4", "label": "neutral"}\n[1]\n',
+         "labels.jsonl:2: expected a JSON object"),
+        ('{"id": "ungdc:AAA:0-4", "label": "calm"}\n', "labels.jsonl:1: label 'calm'"),
+        ('{"label": "neutral"}\n', "labels.jsonl:1: needs a string 'id'"),
+        ('{"id": "x", "label": "neutral"}\n{"id": "x", "label": "hostile"}\n',
+         "labels.jsonl:2: id 'x'"),
+    ]:
+        path.write_text(content, encoding="utf-8")
+        with pytest.raises(DataError, match=re.escape(message)):
+            read_jsonl_labels(path)
+
+
+def test_real_text_is_sliced_by_offsets_and_missing_ids_fail(tmp_path):
+    speeches = tmp_path / "speeches"
+    speeches.mkdir()
+    (speeches / "AAA_speech.txt").write_text("We meet again. They attacked our port.",
+                                             encoding="utf-8")
+    labels = write_jsonl(tmp_path / "real.jsonl", [
+        {"id": "ungdc:AAA:15-38", "label": "hostile", "split": "dev"}])
+    (row,) = load_real(labels, speeches, None)
+    assert row["text"] == "They attacked our port."
+    assert row["context"] == "We meet again."
+    assert row["article_id"] == "ungdc:AAA" and row["position"] == 1
+    write_jsonl(labels, [{"id": "ungdc:AAA:15-38", "label": "hostile", "split": "dev"},
+                         {"id": "ungdc:BBB:0-5", "label": "neutral", "split": "dev"}])
+    with pytest.raises(DataError, match="1 ids not found in the source, e.g. ungdc:BBB:0-5"):
+        load_real(labels, speeches, None)
 
 
 def test_context_mode_is_recorded_and_used(train_tiny):
@@ -197,7 +274,9 @@ def test_baselines_write_the_same_outputs(train_tiny, model):
     classifier = StanceClassifier.load(run_dir / "model")
     assert classifier.meta["kind"] == model
     result = classifier.predict(["If Norland sends the convoy, relations will be ruined."])
-    assert result[0]["label"] in LABELS
+    assert set(result[0]) == {"label", "score"}
+    if model == "keyword_rules":
+        assert result[0]["label"] == "conditional"
 
 
 def test_tfidf_learns_the_toy_task(train_tiny):

@@ -20,14 +20,16 @@ from matplotlib.figure import Figure
 
 from .labels import LABEL2ID, LABELS
 from .metrics import reliability_bins
-from .records import RECORD_FILE, dataset_suffix, read_record
+from .records import RECORD_FILE, dataset_suffix, read_record, write_jsonl
 
 log = logging.getLogger(__name__)
 
-# Config keys that differ between runs whatever is being compared, or only say where
-# files go: they neither split seed groups nor become table columns.
-VOLATILE_KEYS = frozenset({"seed", "run_id", "export_dir", "resume"})
-VOLATILE_PREFIXES = ("paths.", "hydra.")
+# Config keys that differ between runs whatever is being compared, only say where files
+# go, or change how a run looks rather than what it learns: they neither split seed
+# groups nor become table columns.
+VOLATILE_KEYS = frozenset({"seed", "run_id", "export_dir", "resume", "device",
+                           "trainer.progress_bar"})
+VOLATILE_PREFIXES = ("paths.", "logger.env.")
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "test.macro_f1", *(f"test.f1.{label}" for label in LABELS),
@@ -57,7 +59,12 @@ class Run:
     def settings(self) -> dict:
         """What the run was, less the volatile keys: its config and the hash of its
         training data (the same config on other data is another experiment)."""
-        settings = {key: value for key, value in self.record.get("config", {}).items()
+        config = self.record.get("config", {})
+        # Paths inside the checkout compare equal across checkouts.
+        root = str(config.get("paths.root_dir", "")) or None
+        settings = {key: value.replace(root, "<root>") if root and isinstance(value, str)
+                    else value
+                    for key, value in config.items()
                     if key not in VOLATILE_KEYS and not key.startswith(VOLATILE_PREFIXES)}
         settings["data_hash"] = self.record.get("data_hash")
         return settings
@@ -192,6 +199,8 @@ def _label(row: Row, rows: Sequence[Row], keys: Sequence[str]) -> str:
     if len(twins) == 1:
         return row.runs[0].name
     differing = [key for key in _differing_keys(twins) if key in keys]
+    if not differing:  # same setting, seeds shown apart: the run directory tells them apart
+        return f"{row.runs[0].name} ({row.runs[0].path.name})"
     return f"{row.runs[0].name} ({', '.join(f'{k}={row.settings.get(k)}' for k in differing)})"
 
 
@@ -468,9 +477,7 @@ def write_pair(pair: PairComparison, out_dir: str | Path) -> None:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "pairwise.md").write_text(render_pair(pair), encoding="utf-8")
-    with (out_dir / "disagreements.jsonl").open("w", encoding="utf-8") as handle:
-        for row in pair.disagreements:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(out_dir / "disagreements.jsonl", pair.disagreements)
 
 
 # --- error analysis (the notebook) ----------------------------------------------------

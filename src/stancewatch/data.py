@@ -6,8 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,35 +23,55 @@ class DataError(ValueError):
     """Bad input data; the message names the file and line."""
 
 
-def read_jsonl(path: str | Path, *, labelled: bool = True) -> list[dict]:
-    """Read examples (``text``, ``label``; optional ``id``, ``article_id``, ``context``).
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line.
 
-    Extra keys are kept. Raises :class:`DataError` naming ``path:line`` on the first bad line.
+    Raises :class:`DataError` naming the line for bad UTF-8, bad JSON or a non-object.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            where = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataError(f"{where}: not valid UTF-8 ({err.reason})") from None
             if not line.strip():
                 continue
-            where = f"{path}:{number}"
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
                 raise DataError(f"{where}: not valid JSON ({err.msg})") from None
             if not isinstance(row, dict):
                 raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-            text = row.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise DataError(f"{where}: 'text' must be a non-empty string")
-            if labelled and row.get("label") not in LABELS:
-                raise DataError(
-                    f"{where}: label {row.get('label')!r} is not one of {', '.join(LABELS)}"
-                )
-            row.setdefault("id", f"{path.stem}:{number}")
-            rows.append(row)
+            yield number, row
+
+
+def _check_label(where: str, row: dict) -> None:
+    if row.get("label") not in LABELS:
+        raise DataError(f"{where}: label {row.get('label')!r} is not one of {', '.join(LABELS)}")
+
+
+def read_jsonl(path: str | Path) -> list[dict]:
+    """Read labelled examples (``text``, ``label``; optional ``id``, ``article_id``,
+    ``position``, ``context``). Extra keys are kept.
+
+    Raises :class:`DataError` naming ``path:line`` on the first bad line.
+    """
+    rows, seen = [], set()
+    for number, row in iter_jsonl(path):
+        where = f"{path}:{number}"
+        text = row.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise DataError(f"{where}: 'text' must be a non-empty string")
+        _check_label(where, row)
+        row.setdefault("id", f"{Path(path).stem}:{number}")
+        if row["id"] in seen:
+            raise DataError(f"{where}: id {row['id']!r} appears twice")
+        seen.add(row["id"])
+        rows.append(row)
     if not rows:
         raise DataError(f"{path}: no examples")
     return rows
@@ -61,21 +80,20 @@ def read_jsonl(path: str | Path, *, labelled: bool = True) -> list[dict]:
 def add_previous_context(rows: list[dict]) -> list[dict]:
     """Set ``context`` to the previous sentence of the same article where it is missing.
 
-    Rows without ``article_id`` get no context: sentences never borrow across articles.
+    Only the sentence at ``position - 1`` counts: rows without ``article_id`` or
+    ``position``, or whose predecessor is not in ``rows``, get none, so sentences never
+    borrow across articles or across gaps.
     """
-    by_article: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        if row.get("article_id") is not None and "position" in row:
-            by_article[row["article_id"]].append(row)
-    previous: dict[int, str | None] = {}
-    for article in by_article.values():
-        article.sort(key=lambda r: r["position"])
-        for before, row in zip([None, *article], article, strict=False):
-            previous[id(row)] = before["text"] if before is not None else None
-    return [
-        {**row, "context": row["context"] if "context" in row else previous.get(id(row))}
-        for row in rows
-    ]
+    text_at = {(r["article_id"], r["position"]): r["text"]
+               for r in rows if r.get("article_id") is not None and "position" in r}
+
+    def previous(row: dict) -> str | None:
+        if row.get("article_id") is None or "position" not in row:
+            return None
+        return text_at.get((row["article_id"], row["position"] - 1))
+
+    return [{**row, "context": row["context"] if "context" in row else previous(row)}
+            for row in rows]
 
 
 def model_inputs(rows: list[dict], context: bool) -> tuple[list[str], list[str | None] | None]:
@@ -95,7 +113,7 @@ def data_hash(rows: Iterable[dict]) -> str:
 
 
 def load_real(
-    labels_path: str | Path, ungdc_dir: str | Path, unscon_path: str | Path
+    labels_path: str | Path, ungdc_dir: str | Path | None, unscon_path: str | Path | None
 ) -> list[dict]:
     """Join hand labels (by id) with text rebuilt from ../shared.
 
@@ -104,20 +122,23 @@ def load_real(
     """
     labels = read_jsonl_labels(labels_path)
     found: dict[str, dict] = {}
-    for name, where, present, rows in (
-        ("UN General Debate", ungdc_dir, Path(ungdc_dir).is_dir(),
+    present: set[str] = set()
+    for prefix, name, where, exists, rows in (
+        ("ungdc", "UN General Debate", ungdc_dir,
+         ungdc_dir is not None and Path(ungdc_dir).is_dir(),
          lambda: ungdc_by_id(ungdc_dir, set(labels))),
-        ("UNSCon", unscon_path, Path(unscon_path).is_file(),
+        ("unscon", "UNSCon", unscon_path,
+         unscon_path is not None and Path(unscon_path).is_file(),
          lambda: unscon_sentences(unscon_path)),
     ):
-        if not present:
+        if not exists:
             log.warning("%s text not found at %s: its labelled sentences are skipped", name, where)
             continue
+        present.add(prefix)
         for row in rows():
             if row["id"] in labels:
                 found[row["id"]] = row
-    prefixes = {row["id"].split(":", 1)[0] for row in found.values()}
-    missing = [i for i in labels if i.split(":", 1)[0] in prefixes and i not in found]
+    missing = [i for i in labels if i.split(":", 1)[0] in present and i not in found]
     if missing:
         raise DataError(
             f"{labels_path}: {len(missing)} ids not found in the source, e.g. {missing[0]}")
@@ -126,17 +147,15 @@ def load_real(
 
 def read_jsonl_labels(path: str | Path) -> dict[str, dict]:
     """Hand labels by id: each line has ``id`` and ``label`` (no text)."""
-    path = Path(path)
     labels: dict[str, dict] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            if row.get("label") not in LABELS or "id" not in row:
-                raise DataError(
-                    f"{path}:{number}: needs an 'id' and a label in {', '.join(LABELS)}")
-            labels[row["id"]] = row
+    for number, row in iter_jsonl(path):
+        where = f"{path}:{number}"
+        _check_label(where, row)
+        if not isinstance(row.get("id"), str):
+            raise DataError(f"{where}: needs a string 'id'")
+        if row["id"] in labels:
+            raise DataError(f"{where}: id {row['id']!r} appears twice")
+        labels[row["id"]] = row
     return labels
 
 
@@ -170,7 +189,7 @@ class StanceData:
         if self.real_labels and not Path(self.real_labels).is_file():
             raise DataError(f"{self.real_labels}: real label file not found (data.real_labels)")
         if self.real_labels:
-            real = load_real(self.real_labels, self.ungdc_dir or "", self.unscon_path or "")
+            real = load_real(self.real_labels, self.ungdc_dir, self.unscon_path)
             if not real:
                 log.warning("no real labelled text available (../shared absent?): "
                             "training and evaluating on the authored corpus only")

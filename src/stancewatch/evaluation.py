@@ -3,14 +3,13 @@ metrics, per-example predictions, a per-class report and a confusion-matrix plot
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .data import DataError, add_previous_context, data_hash, read_jsonl
-from .inference import StanceClassifier, git_commit
+from .inference import StanceClassifier
 from .labels import LABEL2ID, LABELS
 from .metrics import (
     classification_metrics,
@@ -18,8 +17,18 @@ from .metrics import (
     format_report,
     plot_confusion,
 )
-from .records import RECORD_FILE, now, read_record, write_record
+from .records import (
+    RECORD_FILE,
+    git_commit,
+    now,
+    read_record,
+    write_json,
+    write_jsonl,
+    write_record,
+)
 
+# Sets a training run evaluates itself; an evaluation may not reuse their names.
+TRAINING_SETS = ("test", "validation", "real_dev")
 _KEPT = ("article_id", "position", "hard_case", "source_label", "sampled_by")
 
 
@@ -47,16 +56,9 @@ def write_evaluation(out_dir: Path, name: str, metrics: dict, predictions: list[
     """Write ``predictions{suffix}.jsonl``, ``report{suffix}.txt`` and
     ``confusion_matrix{suffix}.png`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / f"predictions{suffix}.jsonl").open("w", encoding="utf-8") as handle:
-        for record in predictions:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    write_jsonl(out_dir / f"predictions{suffix}.jsonl", predictions)
     (out_dir / f"report{suffix}.txt").write_text(format_report(metrics, name), encoding="utf-8")
     plot_confusion(metrics["confusion_matrix"], out_dir / f"confusion_matrix{suffix}.png", name)
-
-
-def write_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
 
 
 def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_dir: str | Path,
@@ -72,10 +74,20 @@ def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_di
         rows = [r for r in rows if r.get("split") == split]
         if not rows:
             raise DataError(f"{data_path}: no rows with split={split!r}")
-    classifier = StanceClassifier.load(model_dir, device=device)
-    metrics, predictions = evaluate_rows(classifier, rows, batch_size)
     output_dir = Path(output_dir)
     name = name or Path(data_path).stem + (f"_{split}" if split else "")
+    run_dir = Path(model_dir).resolve().parent if model_dir is not None else None
+    record = None
+    if run_dir is not None and (run_dir / RECORD_FILE).is_file():
+        record = read_record(run_dir)
+        if output_dir.resolve() == run_dir:
+            raise ValueError(f"output_dir {output_dir} is the model's run directory: "
+                             "its own files would be overwritten")
+        if name in TRAINING_SETS and name in record.get("metrics", {}):
+            raise ValueError(f"the run already has metrics named {name!r} from training: "
+                             "pass data.name= to name this evaluation")
+    classifier = StanceClassifier.load(model_dir, device=device)
+    metrics, predictions = evaluate_rows(classifier, rows, batch_size)
     write_json(output_dir / "metrics.json", metrics)
     write_evaluation(output_dir, name, metrics, predictions)
     entry = {"dataset": name, "data_path": str(data_path), "data_hash": data_hash(rows),
@@ -86,9 +98,7 @@ def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_di
         "ended": now(), "wall_seconds": time.perf_counter() - clock,
         "git_commit": git_commit(), "data_hash": entry["data_hash"],
         "config": {}, "metrics": {name: metrics}})
-    run_dir = Path(model_dir).parent if model_dir is not None else None
-    if run_dir is not None and (run_dir / RECORD_FILE).is_file():
-        record = read_record(run_dir)
+    if record is not None:
         record.setdefault("metrics", {})[name] = metrics
         record.setdefault("evaluations", []).append(entry)
         write_record(run_dir, record)

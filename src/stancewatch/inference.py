@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from .articles import OPTIONAL_FIELDS
 from .baselines import KeywordRules, TfidfLogReg
 from .calibration import softmax_with_temperature
 from .labels import LABEL2ID, LABELS
@@ -19,15 +19,8 @@ META_FILE = "stancewatch.json"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 BACKENDS = {cls.kind: cls for cls in (TransformerModel, TfidfLogReg, KeywordRules)}
 TOP_SENTENCES = 3
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, check=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+# Articles whose sentences share one sorted pass: bigger sorts better, smaller streams sooner.
+CHUNK_SIZE = 64
 
 
 def sentence_threat(probabilities: np.ndarray) -> np.ndarray:
@@ -116,7 +109,7 @@ class StanceClassifier:
         return next(self.score_articles([{"id": article_id, "text": text}], batch_size))
 
     def score_articles(self, articles: Iterable[dict | str], batch_size: int = 64,
-                       chunk_size: int = 256) -> Iterator[dict]:
+                       chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
         """Score many articles (dicts with ``text`` and optional ``id``, or strings).
 
         Sentences of up to ``chunk_size`` articles go through the model in one pass,
@@ -160,7 +153,7 @@ class StanceClassifier:
             })
         threat = sentence_threat(probs)
         top = sorted(range(len(rows)), key=lambda i: -threat[i])[:TOP_SENTENCES]
-        extra = {k: article[k] for k in ("title", "date", "source") if article.get(k) is not None}
+        extra = {k: article[k] for k in OPTIONAL_FIELDS if article.get(k) is not None}
         return {
             "article_id": article["id"], **extra,
             "sentences": rows,

@@ -163,26 +163,26 @@ class TransformerModel:
             data_seed=seed,
             learning_rate=settings["lr"],
             num_train_epochs=settings["epochs"],
-            max_steps=settings.get("max_steps") or -1,
+            max_steps=settings["max_steps"] or -1,
             per_device_train_batch_size=settings["batch_size"],
-            per_device_eval_batch_size=settings.get("eval_batch_size", 64),
-            weight_decay=settings.get("weight_decay", 0.01),
-            warmup_steps=settings.get("warmup_ratio", 0.1),
-            eval_strategy=settings.get("eval_strategy", "epoch"),
-            save_strategy=settings.get("eval_strategy", "epoch"),
-            eval_steps=settings.get("eval_steps"),
-            save_steps=settings.get("eval_steps"),
-            save_total_limit=settings.get("save_total_limit", 2),
+            per_device_eval_batch_size=settings["eval_batch_size"],
+            weight_decay=settings["weight_decay"],
+            warmup_steps=settings["warmup_ratio"],
+            eval_strategy=settings["eval_strategy"],
+            save_strategy=settings["eval_strategy"],
+            eval_steps=settings["eval_steps"],
+            save_steps=settings["eval_steps"],
+            save_total_limit=settings["save_total_limit"],
             load_best_model_at_end=True,
             metric_for_best_model="macro_f1",
             greater_is_better=True,
-            logging_steps=settings.get("logging_steps", 20),
-            report_to=list(settings.get("report_to") or []),
+            logging_steps=settings["logging_steps"],
+            report_to=list(settings["report_to"]),
             use_cpu=self.device.type == "cpu",
             dataloader_num_workers=0,
-            train_sampling_strategy="group_by_length" if settings.get("group_by_length")
+            train_sampling_strategy="group_by_length" if settings["group_by_length"]
             else "random",
-            disable_tqdm=not settings.get("progress_bar", True),
+            disable_tqdm=not settings["progress_bar"],
         )
         first_step = _FirstStep()
         trainer = Trainer(
@@ -194,7 +194,7 @@ class TransformerModel:
             data_collator=DataCollatorWithPadding(self.tokenizer),
             compute_loss_func=loss_fn,
             compute_metrics=metrics_fn,
-            callbacks=[EarlyStoppingCallback(settings.get("patience", 2)), first_step],
+            callbacks=[EarlyStoppingCallback(settings["patience"]), first_step],
         )
         result = trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model.to(self.device).eval()

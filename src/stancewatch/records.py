@@ -4,6 +4,8 @@ comparison tools read."""
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +41,29 @@ def read_record(run_dir: Path) -> dict:
 
 
 def write_record(run_dir: Path, record: dict) -> None:
-    path = Path(run_dir) / RECORD_FILE
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str),
+    write_json(Path(run_dir) / RECORD_FILE, record)
+
+
+def write_json(path: str | Path, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str),
                     encoding="utf-8")
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, recorded so a run can be traced to its code."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None

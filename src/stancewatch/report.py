@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .articles import ArticleError
 from .labels import LABELS
-from .records import flatten
+from .records import flatten, write_jsonl
 
 FORMATS = ("jsonl", "csv")
 REPORT_FILE = "report.html"
@@ -85,12 +85,6 @@ def article_row(result: dict) -> dict:
 def by_threat(results: Iterable[dict]) -> list[dict]:
     """Most threatening first; ties keep input order."""
     return sorted(results, key=lambda r: -r["summary"]["threat_score"])
-
-
-def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def write_csv(path: Path, rows: Iterable[dict]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .articles import ArticleError, count_inputs, read_articles
-from .inference import StanceClassifier
+from .inference import CHUNK_SIZE, StanceClassifier
 from .records import now
 from .report import by_threat, check_format, write_outputs
 
@@ -29,7 +29,7 @@ class ScoreRun:
 
 def score_path(input_path: str | Path, output_dir: str | Path,
                model_dir: str | Path | None = None, fmt: str = "jsonl",
-               batch_size: int = 64, device: str = "auto", chunk_size: int = 64,
+               batch_size: int = 64, device: str = "auto", chunk_size: int = CHUNK_SIZE,
                progress: bool = True) -> ScoreRun:
     """Score a ``.txt`` file, a folder of them or a ``.jsonl`` file into ``output_dir``.
 

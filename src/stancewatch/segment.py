@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from syntok import segmenter
 
-_TERMINAL = tuple(".!?:;\"'”’)]*")
 _LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|[-*•–]\s|\d{1,2}[.)]\s)")
 _EMPHASIS_LINE = re.compile(r"\s*(\*\*|__).+(\*\*|__)\s*$")
 # "Mr. President," or "**Excellencies,**": a short line ending in a comma.
@@ -24,7 +23,8 @@ _SPACE = re.compile(r"\s+")
 # Titles that syntok does not list as abbreviations; they always precede a name.
 _TITLE_END = re.compile(r"\b(Amb|Atty|Cmdr|Cpl|Det|Gov|Govs|Hon|Insp|Lt|Maj|Messrs|Pres|Pvt|"
                         r"Rep|Reps|Rev|Sens|Sgt|Supt)\.$")
-_SENTENCE_END = re.compile(r"[.!?…;:][\"'”’)\]]*$")
+# Sentence-final punctuation, then any closing quotes, brackets or emphasis markers.
+_SENTENCE_END = re.compile(r"[.!?…;:][\"'”’)\]*]*$")
 _DASH_START = re.compile(r"[-–—]\s")
 
 
@@ -72,7 +72,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
              if not (_LIST_OR_HEADING.match(line) or _EMPHASIS_LINE.match(line))]
     # Paragraph-per-line text (most news) breaks at every newline; hard-wrapped text
     # (most lines end mid-sentence) only at blank lines and standalone lines.
-    per_line = sum(line.endswith(_TERMINAL) for line in prose) >= 0.5 * len(prose)
+    per_line = sum(bool(_SENTENCE_END.search(line)) for line in prose) >= 0.5 * len(prose)
     blocks: list[list[int]] = []
     kind: str | None = None  # of the line that opened the current block
     previous, blank = "", True
@@ -88,7 +88,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
         elif kind == "item":
             # A list item (or numbered paragraph) wrapped onto more lines goes on in
             # lowercase. (Not after a comma: "- Ladies and gentlemen,\nAt the outset".)
-            hard = not lowercase or previous.rstrip().endswith(_TERMINAL)
+            hard = not lowercase or _SENTENCE_END.search(previous.rstrip())
         else:
             hard = per_line or (blank and not lowercase)
         if hard:

@@ -9,6 +9,7 @@ Ids:
 from __future__ import annotations
 
 import csv
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,22 +80,57 @@ def ungdc_sentences(root: str | Path) -> Iterator[dict]:
 
 
 def unscon_sentences(path: str | Path) -> Iterator[dict]:
-    """Every UNSCon sentence, detokenised, in speech order, with its source label."""
-    previous_speech, previous, position = None, None, 0
+    """Every UNSCon sentence, detokenised, with its source label.
+
+    A speech comes as several excerpt files whose rows the CSV interleaves, and
+    ``sentence_char_offsets`` count within an excerpt, so the excerpt is the article:
+    positions and the previous-sentence context never cross excerpts.
+    """
+    position: dict[str, int] = {}
+    previous: dict[str, str] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            speech = f"unscon:{row['basename'].removeprefix(_PREFIX)}:{row['speech_id']}"
-            if speech != previous_speech:
-                previous_speech, previous, position = speech, None, 0
-            file_id = row["file_id"].removeprefix(_PREFIX).removesuffix(".txt")
+            excerpt = row["file_id"].removeprefix(_PREFIX).removesuffix(".txt")
             text = detokenize(row["sentence_text"])
             yield {
-                "id": f"unscon:{file_id}:{row['sentence_char_offsets']}",
-                "article_id": speech,
-                "position": position,
+                "id": f"unscon:{excerpt}:{row['sentence_char_offsets']}",
+                "article_id": f"unscon:{excerpt}",
+                "position": position.get(excerpt, 0),
                 "text": text,
-                "context": previous,
+                "context": previous.get(excerpt),
                 "source_label": row["A0"],
             }
-            previous = text
-            position += 1
+            position[excerpt] = position.get(excerpt, 0) + 1
+            previous[excerpt] = text
+
+
+CONDITION_MARKERS = re.compile(
+    r"\b(if|unless|should|once|in case|provided that|as long as|otherwise|would)\b", re.I)
+HOSTILE_WORDS = re.compile(
+    r"\b(condemn\w*|aggress\w*|occup\w*|threat\w*|attack\w*|invasion|invad\w*|genocide|"
+    r"terror\w*|sanction\w*|war crimes?|illegal\w*|violat\w*|annex\w*|provocat\w*|"
+    r"hostil\w*|bomb\w*|kill\w*|massacre\w*|atrocit\w*|accuse\w*|blackmail\w*|coerc\w*)\b",
+    re.I,
+)
+
+
+def draw_for_labelling(rows: list[dict], quotas: dict[str, int], rng: random.Random) -> list[dict]:
+    """A stratified draw of sentences (four or more words) to label by hand.
+
+    Conditionals are rare in speeches, so strata over-sample sentences with condition
+    markers (``condition``) and hostile vocabulary (``hostile``); ``random`` is the rest.
+    Each drawn row keeps its stratum in ``sampled_by``.
+    """
+    strata: dict[str, list[dict]] = {"condition": [], "hostile": [], "random": []}
+    for row in rows:
+        if len(row["text"].split()) < 4:
+            continue
+        if CONDITION_MARKERS.search(row["text"]):
+            strata["condition"].append(row)
+        elif HOSTILE_WORDS.search(row["text"]):
+            strata["hostile"].append(row)
+        else:
+            strata["random"].append(row)
+    return [{**row, "sampled_by": key}
+            for key, n in quotas.items()
+            for row in rng.sample(strata[key], min(n, len(strata[key])))]

@@ -17,11 +17,11 @@ from transformers import set_seed
 
 from .calibration import fit_temperature, softmax_with_temperature
 from .data import model_inputs
-from .evaluation import evaluate_rows, write_evaluation, write_json
-from .inference import StanceClassifier, git_commit
+from .evaluation import evaluate_rows, write_evaluation
+from .inference import META_FILE, StanceClassifier
 from .labels import LABEL2ID, LABELS
 from .metrics import expected_calibration_error
-from .records import dataset_suffix, flatten, now, write_record
+from .records import dataset_suffix, flatten, git_commit, now, write_json, write_record
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,17 @@ def _calibrate(backend, validation: list[dict], context: bool) -> dict:
         "validation_ece_after": expected_calibration_error(
             softmax_with_temperature(logits, temperature), y),
     }
+
+
+def export_model(model_dir: Path, export: Path) -> None:
+    """Copy a trained model to ``export``, replacing only an earlier model there."""
+    if export.exists():
+        if not (export / META_FILE).is_file():
+            raise FileExistsError(f"export_dir {export} exists and holds no stancewatch model "
+                                  "(no stancewatch.json): refusing to replace it")
+        shutil.rmtree(export)
+    shutil.copytree(model_dir, export)
+    log.info("model exported to %s", export)
 
 
 def run_training(cfg: DictConfig, run_dir: Path) -> float:
@@ -90,10 +101,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
         log.info("%s: macro-F1 %.3f (n=%d)", name, metrics[name]["macro_f1"], metrics[name]["n"])
     write_json(run_dir / "metrics.json", metrics)
     if cfg.get("export_dir"):
-        export = Path(cfg.export_dir)
-        shutil.rmtree(export, ignore_errors=True)
-        shutil.copytree(run_dir / "model", export)
-        log.info("model exported to %s", export)
+        export_model(run_dir / "model", Path(cfg.export_dir))
     write_record(run_dir, {
         "name": cfg.name, "tags": list(cfg.tags), "kind": "train",
         "run_dir": str(run_dir), "started": started, "ended": now(),
