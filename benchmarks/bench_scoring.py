@@ -18,12 +18,10 @@ import statistics
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from stancewatch.articles import ArticleError, read_articles  # noqa: E402
-from stancewatch.inference import DEFAULT_MODEL_DIR, META_FILE, StanceClassifier  # noqa: E402
-from stancewatch.modeling import resolve_device  # noqa: E402
-from stancewatch.segment import split_sentences  # noqa: E402
+from stancewatch.articles import ArticleError, read_articles
+from stancewatch.inference import DEFAULT_MODEL_DIR, META_FILE, StanceClassifier
+from stancewatch.modeling import resolve_device
+from stancewatch.segment import split_sentences
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ungdc_2024"
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, SHARED
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from stancewatch.data import load_real, read_jsonl
+from stancewatch.data import load_real, read_jsonl, split_for_article
 from stancewatch.labels import LABELS
 from stancewatch.segment import split_sentences
 from stancewatch.sources import detokenize
@@ -51,6 +51,7 @@ def test_schema_and_labels(rows):
         assert row["label"] in LABELS
         assert row["split"] in {"train", "validation", "test"}
         assert row["id"] == f"{row['article_id']}-s{row['position']:02d}"
+        assert row["split"] == split_for_article(row["article_id"])
         if row["hard_case"] is not None:
             expected = HARD_CASES[row["hard_case"]]
             assert expected in (None, row["label"]), row["id"]

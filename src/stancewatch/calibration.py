@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
@@ -11,7 +12,7 @@ def softmax_with_temperature(logits: np.ndarray, temperature: float = 1.0) -> np
     return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=-1)
 
 
-def fit_temperature(logits: np.ndarray, y_true) -> float:
+def fit_temperature(logits: np.ndarray, y_true: ArrayLike) -> float:
     """The temperature that minimises validation negative log-likelihood."""
     logits = np.asarray(logits, dtype=np.float64)
     y_true = np.asarray(y_true)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -40,13 +41,30 @@ def threat_score(probabilities: np.ndarray) -> float:
     return float(np.sort(sentence_threat(probabilities))[::-1][:TOP_SENTENCES].mean())
 
 
+class Backend(Protocol):
+    """What a model offers (TransformerModel, TfidfLogReg, KeywordRules); ``load`` is a
+    classmethod ``load(path, meta, device)`` on each."""
+
+    kind: str
+
+    def fit(self, train: list[dict], validation: list[dict], *, context: bool, settings: dict,
+            work_dir: Path, seed: int, resume: bool = False) -> dict: ...
+
+    def logits(self, texts: list[str], contexts: list[str | None] | None = None,
+               batch_size: int = 64) -> np.ndarray: ...
+
+    def save(self, path: Path) -> None: ...
+
+    def describe(self) -> dict: ...
+
+
 class StanceClassifier:
     """A trained stance model with its calibration and input settings.
 
     ``predict`` follows the transformers text-classification pipeline's output shape.
     """
 
-    def __init__(self, backend, meta: dict) -> None:
+    def __init__(self, backend: Backend, meta: dict) -> None:
         self.backend = backend
         self.meta = meta
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from .labels import LABELS
@@ -12,11 +13,11 @@ from .labels import LABELS
 _IDS = list(range(len(LABELS)))
 
 
-def macro_f1(y_true, y_pred) -> float:
+def macro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(f1_score(y_true, y_pred, labels=_IDS, average="macro", zero_division=0))
 
 
-def reliability_bins(probs: np.ndarray, y_true, bins: int = 10
+def reliability_bins(probs: np.ndarray, y_true: ArrayLike, bins: int = 10
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Top-label confidence in equal-width bins: per bin the mean confidence, the
     accuracy and the count (an empty bin has NaN, NaN, 0)."""
@@ -32,7 +33,7 @@ def reliability_bins(probs: np.ndarray, y_true, bins: int = 10
     return mean_confidence, accuracy, count
 
 
-def expected_calibration_error(probs: np.ndarray, y_true, bins: int = 10) -> float:
+def expected_calibration_error(probs: np.ndarray, y_true: ArrayLike, bins: int = 10) -> float:
     """Top-label ECE with equal-width confidence bins."""
     if len(probs) == 0:
         return 0.0
@@ -42,7 +43,7 @@ def expected_calibration_error(probs: np.ndarray, y_true, bins: int = 10) -> flo
                   * np.abs(accuracy[filled] - confidence[filled])).sum())
 
 
-def classification_metrics(y_true, y_pred) -> dict:
+def classification_metrics(y_true: ArrayLike, y_pred: ArrayLike) -> dict:
     """``n``, ``accuracy``, ``macro_f1``, ``per_class`` and ``confusion_matrix``
     (rows = true, columns = predicted, in LABELS order), from label ids."""
     y_true = np.asarray(y_true)
