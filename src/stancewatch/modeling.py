@@ -167,7 +167,7 @@ class TransformerModel:
             per_device_train_batch_size=settings["batch_size"],
             per_device_eval_batch_size=settings["eval_batch_size"],
             weight_decay=settings["weight_decay"],
-            warmup_steps=settings["warmup_ratio"],
+            warmup_steps=settings["warmup_steps"],
             eval_strategy=settings["eval_strategy"],
             save_strategy=settings["eval_strategy"],
             eval_steps=settings["eval_steps"],
