@@ -54,7 +54,8 @@ def encode(
 ) -> dict:
     """Tokenise sentences, with the context as the second segment of a pair when given.
 
-    Truncation cuts the context first so the sentence being labelled survives.
+    ``longest_first`` trims whichever of the two is longer, token by token, so a long
+    context gives way before a short sentence does.
     """
     if contexts is None:
         return tokenizer(texts, truncation=True, max_length=max_length)
