@@ -121,3 +121,28 @@ def train_tiny(tmp_path, corpus, tiny_backbone):
         return target
 
     return run
+
+
+def make_news(root: Path, n_articles: int = 15, seed: int = 3) -> tuple[Path, Path]:
+    """A small news archive like ../shared's (``articles.jsonl``: id, text, ...) and a
+    label file for every one of its sentences by id and offsets: the first third of the
+    articles is ``dev``, the next ``test``, the rest ``train``."""
+    from stancewatch.sources import news_sentences
+
+    rows = make_rows(n_articles, seed=seed, prefix="n")
+    articles = {}
+    for row in rows:
+        articles.setdefault(row["article_id"], []).append(row)
+    news = root / "articles.jsonl"
+    write_jsonl(news, [{"id": a, "title": f"Story {a}", "date": "2019-01-02", "source": "Wire",
+                        "text": " ".join(r["text"] for r in sentences)}
+                       for a, sentences in articles.items()])
+    gold = {(r["article_id"], r["position"]): r["label"] for r in rows}
+    order = list(articles)
+    labels = []
+    for sentence in news_sentences(news):
+        article = sentence["article_id"].split(":", 1)[1]
+        third = 3 * order.index(article) // len(order)
+        labels.append({"id": sentence["id"], "split": ("dev", "test", "train")[third],
+                       "label": gold[(article, sentence["position"])]})
+    return news, write_jsonl(root / "news_labels.jsonl", labels)

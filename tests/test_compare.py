@@ -131,16 +131,16 @@ def test_table_shows_only_differing_settings(seed_runs):
     header = to_markdown(table).splitlines()[0]
     for volatile in ("seed", "run_id", "paths.root_dir", "trainer.epochs", "name"):
         assert f" {volatile} |" not in header
-    # real_dev is in the default metrics but no run has it, so it is not a column
-    assert not any(m.startswith("real_dev") for m in table.metrics)
-    assert {"test.macro_f1", "test.f1.hostile", "train.seconds", "model_mb"} <= set(table.metrics)
+    # the news sets are in the default metrics but no run has them, so they are not columns
+    assert not any(m.startswith("news_") for m in table.metrics)
+    assert {"test.macro_f1", "train.seconds", "model_mb"} <= set(table.metrics)
 
 
 def test_metric_names():
     record = fake_record("x", 1, f1=0.6)
-    record["metrics"]["real_dev"] = {**record["metrics"]["test"], "macro_f1": 0.4}
+    record["metrics"]["news_test"] = {**record["metrics"]["test"], "macro_f1": 0.4}
     assert metric_value(record, "test.f1.hostile") == pytest.approx(0.6)
-    assert metric_value(record, "real_dev.macro_f1") == pytest.approx(0.4)
+    assert metric_value(record, "news_test.macro_f1") == pytest.approx(0.4)
     assert metric_value(record, "train.seconds") == pytest.approx(1.5)
     assert metric_value(record, "model_mb") == pytest.approx(4.0)
     assert metric_value(record, "wall_seconds") == pytest.approx(2.0)
@@ -276,7 +276,10 @@ def test_cli_pair_on_real_runs(train_tiny, tmp_path):
     run_a = train_tiny("name=tiny-a", "seed=1")
     run_b = train_tiny("name=tiny-b", "seed=2", "trainer.lr=1e-3")
     out = tmp_path / "pair"
-    result = run_cli(f"a={run_a}", f"b={run_b}", f"output_dir={out}", "resamples=300")
+    missing = run_cli(f"a={run_a}", f"b={run_b}", f"output_dir={out}", "dataset=news_dev")
+    assert missing.returncode != 0 and "no predictions on 'news_dev'" in missing.stderr
+    result = run_cli(f"a={run_a}", f"b={run_b}", f"output_dir={out}", "resamples=300",
+                     "dataset=test")
     assert result.returncode == 0, result.stderr
     assert "Paired bootstrap on the" in result.stdout
     assert "**Macro-F1: " in result.stdout

@@ -133,7 +133,7 @@ def test_real_labels_file():
 
 @pytest.mark.skipif(not (UNGDC.is_dir() and UNSCON.is_file()), reason="../shared data absent")
 def test_real_text_is_rebuilt_exactly():
-    rebuilt = load_real(REAL, UNGDC, UNSCON)
+    rebuilt = load_real([REAL], {"ungdc": UNGDC, "unscon": UNSCON})
     with UNSCON.open(encoding="utf-8", newline="") as handle:
         source_text = {
             f"unscon:{r['file_id'].removeprefix('UNSC_').removesuffix('.txt')}:"

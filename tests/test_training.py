@@ -23,7 +23,6 @@ from stancewatch.data import (
     read_jsonl_labels,
 )
 from stancewatch.evaluation import evaluate_file
-from stancewatch.modeling import class_weights
 
 RUN_OUTPUTS = ["model/stancewatch.json", "model/config.json", "model/model.safetensors",
                "model/tokenizer.json", "metrics.json", "predictions.jsonl", "report.txt",
@@ -87,7 +86,7 @@ def test_best_checkpoint_survives_save_total_limit(train_tiny, tmp_path):
                          "trainer.lr=5e-3", run_dir=tmp_path / "limited")
     train = json.loads((run_dir / "metrics.json").read_text())["train"]
     assert Path(train["best_checkpoint"]).is_dir()
-    assert train["best_validation_macro_f1"] is not None
+    assert train["best_selection_macro_f1"] is not None
 
 
 def test_evaluate_matches_metrics_computed_by_hand(train_tiny, tmp_path):
@@ -228,14 +227,16 @@ def test_real_text_is_sliced_by_offsets_and_missing_ids_fail(tmp_path):
                                              encoding="utf-8")
     labels = write_jsonl(tmp_path / "real.jsonl", [
         {"id": "ungdc:AAA:15-38", "label": "hostile", "split": "dev"}])
-    (row,) = load_real(labels, speeches, None)
+    (row,) = load_real([labels], {"ungdc": speeches})
     assert row["text"] == "They attacked our port."
     assert row["context"] == "We meet again."
     assert row["article_id"] == "ungdc:AAA" and row["position"] == 1
+    assert row["source"] == "ungdc"
     write_jsonl(labels, [{"id": "ungdc:AAA:15-38", "label": "hostile", "split": "dev"},
                          {"id": "ungdc:BBB:0-5", "label": "neutral", "split": "dev"}])
-    with pytest.raises(DataError, match="1 ids not found in the source, e.g. ungdc:BBB:0-5"):
-        load_real(labels, speeches, None)
+    with pytest.raises(DataError, match="1 labelled ungdc ids not found in the text at .*, "
+                                        "e.g. ungdc:BBB:0-5"):
+        load_real([labels], {"ungdc": speeches})
 
 
 def test_context_mode_is_recorded_and_used(train_tiny):
@@ -246,11 +247,6 @@ def test_context_mode_is_recorded_and_used(train_tiny):
     alone = classifier.predict_proba([text], [None])
     with_context = classifier.predict_proba([text], ["Officials accused Sudria of shelling."])
     assert not np.allclose(alone, with_context), "the context segment reaches the model"
-
-
-def test_class_weights_are_inverse_frequency():
-    weights = class_weights([0, 0, 0, 1, 2, 2])
-    assert weights.tolist() == pytest.approx([6 / 9, 6 / 3, 6 / 6])
 
 
 def test_class_weights_switch_changes_training(train_tiny, tmp_path):
@@ -306,7 +302,11 @@ def test_missing_real_sources_are_skipped_with_a_warning(tmp_path, caplog):
     labels = write_jsonl(tmp_path / "real.jsonl",
                          [{"id": "ungdc:AAA:0-10", "label": "neutral", "split": "dev"}])
     data = StanceData(corpus=str(write_jsonl(tmp_path / "c.jsonl", make_rows(10))),
-                      real_labels=str(labels), ungdc_dir=str(tmp_path / "absent"),
-                      unscon_path=str(tmp_path / "absent.csv"), train_on_real=True)
-    assert "real_dev" not in data.splits
+                      real_labels=[str(labels)], ungdc_dir=str(tmp_path / "absent"),
+                      unscon_path=str(tmp_path / "absent.csv"),
+                      train_on=["authored", "ungdc", "unscon", "news"],
+                      select_on=["news_dev", "speech_dev"])
+    assert "speech_dev" not in data.splits
+    assert data.selection_sets == ["validation"]
+    assert data.train_sources == {"authored": len(data.splits["train"])}
     assert "not found" in caplog.text

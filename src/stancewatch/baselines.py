@@ -35,8 +35,10 @@ class TfidfLogReg:
         return TfidfVectorizer(ngram_range=(1, self.ngram_max), min_df=self.min_df,
                                sublinear_tf=True, lowercase=True)
 
-    def fit(self, train: list[dict], validation: list[dict], *, context: bool, settings: dict,
-            work_dir: Path, seed: int, resume: bool = False) -> dict:
+    def fit(self, train: list[dict], selection: list[dict], *, context: bool, settings: dict,
+            work_dir: Path, seed: int, resume: bool = False,
+            monitor: dict[str, list[dict]] | None = None) -> dict:
+        train = [r for r in train if r.get("label")]  # it cannot learn from soft labels
         texts, _ = model_inputs(train, False)
         self.vectorizer = self._vectorizer()
         features = self.vectorizer.fit_transform(texts)
@@ -44,7 +46,8 @@ class TfidfLogReg:
             C=self.C, max_iter=self.max_iter, random_state=seed,
             class_weight="balanced" if self.use_class_weights else None,
         )
-        classifier.fit(features, [LABEL2ID[r["label"]] for r in train])
+        classifier.fit(features, [LABEL2ID[r["label"]] for r in train],
+                       sample_weight=[r.get("weight", 1.0) for r in train])
         if len(classifier.classes_) != len(LABELS):
             raise ValueError(f"training data must contain all of {', '.join(LABELS)}")
         self.coef = classifier.coef_
@@ -110,8 +113,9 @@ class KeywordRules:
         self._condition = re.compile(condition_pattern, re.I)
         self._hostile = re.compile(hostile_pattern, re.I)
 
-    def fit(self, train: list[dict], validation: list[dict], *, context: bool, settings: dict,
-            work_dir: Path, seed: int, resume: bool = False) -> dict:
+    def fit(self, train: list[dict], selection: list[dict], *, context: bool, settings: dict,
+            work_dir: Path, seed: int, resume: bool = False,
+            monitor: dict[str, list[dict]] | None = None) -> dict:
         return {}
 
     def logits(self, texts: list[str], contexts: list[str | None] | None = None,

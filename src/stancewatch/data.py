@@ -8,11 +8,12 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from .labels import LABELS
 from .segment import model_text
-from .sources import ungdc_by_id, unscon_sentences
+from .sources import news_by_id, ungdc_by_id, unscon_sentences
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,19 @@ def add_previous_context(rows: list[dict]) -> list[dict]:
             for row in rows]
 
 
-def split_for_article(article_id: str) -> str:
-    """The corpus split of an article (80/10/10 from a hash of its id), so that it never
-    changes when other articles are added and no article straddles splits."""
-    bucket = int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % 10
-    return {0: "test", 1: "validation"}.get(bucket, "train")
+AUTHORED_SHARES = {"test": 1, "validation": 1, "train": 8}
+# Real news: whole articles held out for a dev set that picks models and a test set that
+# nothing picks by.
+NEWS_SHARES = {"test": 3, "dev": 3, "train": 14}
+
+
+def split_for_article(article_id: str, shares: dict[str, int] = AUTHORED_SHARES) -> str:
+    """The split of an article from a hash of its id (``shares``: split -> buckets out of
+    their sum), so that it never changes when other articles are added and no article
+    straddles splits."""
+    bucket = int(hashlib.sha1(article_id.encode()).hexdigest(), 16) % sum(shares.values())
+    return next(split for split, edge in zip(shares, accumulate(shares.values()), strict=True)
+                if bucket < edge)
 
 
 def model_inputs(rows: list[dict], context: bool) -> tuple[list[str], list[str | None] | None]:
@@ -119,36 +128,53 @@ def data_hash(rows: Iterable[dict]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_real(
-    labels_path: str | Path, ungdc_dir: str | Path | None, unscon_path: str | Path | None
-) -> list[dict]:
-    """Join hand labels (by id) with text rebuilt from ../shared.
+# Where each real source's text lives, and the group its held-out sets are named after.
+REAL_SOURCES = {"ungdc": "speech", "unscon": "speech", "news": "news"}
 
-    Sources that are absent are skipped with a warning; ids missing from a present
-    source are an error, because the labels would then silently shrink.
+
+# How each real source's text is found (a folder or a file) and read for a set of ids.
+_READERS = {
+    "ungdc": (Path.is_dir, ungdc_by_id),
+    "unscon": (Path.is_file, lambda where, ids: unscon_sentences(where)),
+    "news": (Path.is_file, news_by_id),
+}
+
+
+def load_real(labels_paths: Iterable[str | Path], text: dict[str, str | Path | None]
+              ) -> list[dict]:
+    """Join hand labels (by id, from one or more files) with text rebuilt from ../shared.
+
+    ``text`` maps a source prefix (``ungdc``, ``unscon``, ``news``) to where its text is.
+    Sources that are absent are skipped with a warning; ids missing from a present source
+    are an error, because the labels would then silently shrink. Each row gets its
+    ``source`` (the id's prefix).
     """
-    labels = read_jsonl_labels(labels_path)
+    labels: dict[str, dict] = {}
+    for path in labels_paths:
+        for sentence_id, row in read_jsonl_labels(path).items():
+            if sentence_id in labels:
+                raise DataError(f"{path}: id {sentence_id!r} is also labelled in another file")
+            labels[sentence_id] = row
+    unknown = sorted({i.split(":", 1)[0] for i in labels} - set(REAL_SOURCES))
+    if unknown:
+        raise DataError(f"unknown real source prefix {unknown[0]!r} in the label files")
     found: dict[str, dict] = {}
-    present: set[str] = set()
-    for prefix, name, where, exists, rows in (
-        ("ungdc", "UN General Debate", ungdc_dir,
-         ungdc_dir is not None and Path(ungdc_dir).is_dir(),
-         lambda: ungdc_by_id(ungdc_dir, set(labels))),
-        ("unscon", "UNSCon", unscon_path,
-         unscon_path is not None and Path(unscon_path).is_file(),
-         lambda: unscon_sentences(unscon_path)),
-    ):
-        if not exists:
-            log.warning("%s text not found at %s: its labelled sentences are skipped", name, where)
+    for prefix in REAL_SOURCES:
+        wanted = {i for i in labels if i.startswith(f"{prefix}:")}
+        if not wanted:
             continue
-        present.add(prefix)
-        for row in rows():
-            if row["id"] in labels:
-                found[row["id"]] = row
-    missing = [i for i in labels if i.split(":", 1)[0] in present and i not in found]
-    if missing:
-        raise DataError(
-            f"{labels_path}: {len(missing)} ids not found in the source, e.g. {missing[0]}")
+        where = text.get(prefix)
+        present, read = _READERS[prefix]
+        if where is None or not present(Path(where)):
+            log.warning("%s text not found at %s: its %d labelled sentences are skipped",
+                        prefix, where, len(wanted))
+            continue
+        found.update((row["id"], {**row, "source": prefix})
+                     for row in read(where, wanted) if row["id"] in wanted)
+        missing = sorted(wanted - set(found))
+        if missing:
+            raise DataError(f"{len(missing)} labelled {prefix} ids not found in the text at "
+                            f"{where}, e.g. {missing[0]}")
     return [{**found[i], **labels[i]} for i in labels if i in found]
 
 
@@ -170,46 +196,92 @@ def read_jsonl_labels(path: str | Path) -> dict[str, dict]:
 class StanceData:
     """The data a run uses, built from the ``data/`` config group.
 
-    ``corpus`` is the authored JSON Lines corpus with a ``split`` per article. When
-    ``real_labels`` is set and ../shared is present, its ``dev`` part is an extra
-    evaluation set (``real_dev``) and, with ``train_on_real``, its ``train`` part joins
-    the training set.
+    ``corpus`` is the authored JSON Lines corpus with a ``split`` per article (``train``,
+    ``validation``, ``test``). ``real_labels`` are label files for real text read from
+    ../shared (``ungdc_dir``, ``unscon_path``, ``news_path``); their held-out parts become
+    evaluation sets named ``<group>_<split>`` (``speech_dev``, ``news_dev``, ``news_test``).
+    ``train_on`` lists the sources whose ``train`` parts make the training set
+    (``authored``, ``ungdc``, ``unscon``, ``news``).
+
+    ``select_on`` names the sets that pick the checkpoint and fit the temperature (those
+    present, pooled; the authored ``validation`` split when none is). ``source_weights``
+    scales each training sentence's loss by its source (``authored``, ``ungdc``,
+    ``unscon``, ``news``; 1 when not given).
     """
 
     corpus: str
     context: str = "none"
-    real_labels: str | None = None
+    real_labels: list[str] = field(default_factory=list)
     ungdc_dir: str | None = None
     unscon_path: str | None = None
-    train_on_real: bool = False
+    news_path: str | None = None
+    train_on: list[str] = field(default_factory=lambda: ["authored"])
+    select_on: list[str] = field(default_factory=lambda: ["news_dev", "speech_dev"])
+    source_weights: dict[str, float] = field(default_factory=dict)
     splits: dict[str, list[dict]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"data.context must be one of {CONTEXT_MODES}, got {self.context!r}")
-        corpus = add_previous_context(read_jsonl(self.corpus))
+        for key in ("train_on", "source_weights"):
+            unknown = set(getattr(self, key) or []) - {"authored", *REAL_SOURCES}
+            if unknown:
+                raise ValueError(f"data.{key}: unknown source {sorted(unknown)[0]!r}")
+        corpus = [{**row, "source": "authored"}
+                  for row in add_previous_context(read_jsonl(self.corpus))]
         self.splits = {name: [r for r in corpus if r.get("split") == name]
                        for name in ("train", "validation", "test")}
         for name, rows in self.splits.items():
             if not rows:
                 raise DataError(f"{self.corpus}: no sentences with split={name!r}")
-        if self.real_labels and not Path(self.real_labels).is_file():
-            raise DataError(f"{self.real_labels}: real label file not found (data.real_labels)")
-        if self.real_labels:
-            real = load_real(self.real_labels, self.ungdc_dir, self.unscon_path)
-            if not real:
-                log.warning("no real labelled text available (../shared absent?): "
-                            "training and evaluating on the authored corpus only")
-            dev = [r for r in real if r.get("split") == "dev"]
-            if dev:
-                self.splits["real_dev"] = dev
-            if self.train_on_real:
-                extra = [r for r in real if r.get("split") == "train"]
-                self.splits["train"] = self.splits["train"] + extra
+        for path in self.real_labels or []:
+            if not Path(path).is_file():
+                raise DataError(f"{path}: real label file not found (data.real_labels)")
+        real = load_real(self.real_labels or [], {"ungdc": self.ungdc_dir,
+                                                  "unscon": self.unscon_path,
+                                                  "news": self.news_path})
+        if self.real_labels and not real:
+            log.warning("no real labelled text found (is ../shared absent? set "
+                        "paths.shared_dir=): training and evaluating on the authored corpus "
+                        "alone")
+        for row in real:
+            if row.get("split") != "train":
+                name = f"{REAL_SOURCES[row['source']]}_{row['split']}"
+                self.splits.setdefault(name, []).append(row)
+        weights = self.source_weights or {}
+        self.splits["train"] = [
+            {**row, "weight": float(weights.get(row["source"], 1.0))}
+            for row in self.splits["train"] + [r for r in real if r.get("split") == "train"]
+            if row["source"] in self.train_on]
+        if not self.splits["train"]:
+            raise DataError(f"no training sentences from data.train_on={list(self.train_on)}")
 
     @property
     def eval_sets(self) -> list[str]:
         return [name for name in self.splits if name != "train"]
+
+    @property
+    def monitor_sets(self) -> list[str]:
+        """The evaluation sets whose curves training logs: all but the test sets, which
+        nothing may look at before the end."""
+        return [name for name in self.eval_sets if not name.endswith("test")]
+
+    @property
+    def selection_sets(self) -> list[str]:
+        """The sets that pick the checkpoint and fit the temperature."""
+        return [name for name in self.select_on if name in self.splits] or ["validation"]
+
+    @property
+    def selection(self) -> list[dict]:
+        return [row for name in self.selection_sets for row in self.splits[name]]
+
+    @property
+    def train_sources(self) -> dict[str, int]:
+        """How many training sentences came from each source."""
+        counts: dict[str, int] = {}
+        for row in self.splits["train"]:
+            counts[row["source"]] = counts.get(row["source"], 0) + 1
+        return counts
 
     @property
     def train_hash(self) -> str:

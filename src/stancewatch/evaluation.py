@@ -28,7 +28,7 @@ from .records import (
 )
 
 # Sets a training run evaluates itself; an evaluation may not reuse their names.
-TRAINING_SETS = ("test", "validation", "real_dev")
+TRAINING_SETS = ("test", "validation", "speech_dev", "news_dev", "news_test")
 _KEPT = ("article_id", "position", "hard_case", "source_label", "sampled_by")
 
 

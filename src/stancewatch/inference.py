@@ -47,8 +47,9 @@ class Backend(Protocol):
 
     kind: str
 
-    def fit(self, train: list[dict], validation: list[dict], *, context: bool, settings: dict,
-            work_dir: Path, seed: int, resume: bool = False) -> dict: ...
+    def fit(self, train: list[dict], selection: list[dict], *, context: bool, settings: dict,
+            work_dir: Path, seed: int, resume: bool = False,
+            monitor: dict[str, list[dict]] | None = None) -> dict: ...
 
     def logits(self, texts: list[str], contexts: list[str | None] | None = None,
                batch_size: int = 64) -> np.ndarray: ...

@@ -26,6 +26,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from .data import model_inputs
 from .labels import LABEL2ID, LABELS
+from .losses import NO_LABEL, class_weights, stance_loss
 from .metrics import macro_f1
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,6 @@ def encode(
     )
 
 
-def class_weights(labels: list[int]) -> torch.Tensor:
-    """Inverse-frequency weights, normalised so a balanced set gets weight 1 per class."""
-    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
-    counts[counts == 0] = 1.0
-    return torch.tensor(counts.sum() / (len(LABELS) * counts), dtype=torch.float)
-
-
 class _FirstStep(TrainerCallback):
     """Remembers the step training starts from (non-zero when resumed)."""
 
@@ -83,6 +77,38 @@ class _FirstStep(TrainerCallback):
     def on_step_begin(self, args, state, control, **kwargs):
         if self.step is None:
             self.step = state.global_step
+
+
+class _EarlyStopping(EarlyStoppingCallback):
+    """Early stopping that reads only the selection set's evaluation: the Trainer reports
+    each evaluation set separately, and the stock callback warns on every other one."""
+
+    def on_evaluate(self, args, state, control, metrics, **kwargs):
+        if any(key.endswith(args.metric_for_best_model) for key in metrics):
+            super().on_evaluate(args, state, control, metrics, **kwargs)
+
+
+class _StanceTrainer(Trainer):
+    """The Trainer with the project's loss (see :func:`stance_loss`): per-row source
+    weights and teacher probabilities travel in the batch as ``weight`` and ``soft``."""
+
+    def __init__(self, *args, class_weight: torch.Tensor | None, alpha: float,
+                 temperature: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.class_weight = class_weight
+        self.alpha = alpha
+        self.temperature = temperature
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        weights = inputs.pop("weight", None)
+        soft = inputs.pop("soft", None)
+        outputs = model(**inputs)
+        class_weight = (self.class_weight.to(outputs.logits.device)
+                        if self.class_weight is not None else None)
+        loss = stance_loss(outputs.logits, labels, weights, class_weight, soft, self.alpha,
+                           self.temperature)
+        return (loss, outputs) if return_outputs else loss
 
 
 class TransformerModel:
@@ -124,35 +150,41 @@ class TransformerModel:
                 parameter.requires_grad = False
 
     def _dataset(self, rows: list[dict], context: bool) -> Dataset:
+        """Tokenised rows with ``labels`` (``NO_LABEL`` for teacher-only rows), the loss
+        ``weight`` of each row, and the teacher's ``soft`` probabilities when any row has
+        them."""
         texts, contexts = model_inputs(rows, context)
-        encoded = encode(self.tokenizer, texts, contexts, self.max_length)
-        encoded["labels"] = [LABEL2ID[r["label"]] for r in rows]
-        return Dataset.from_dict(dict(encoded))
+        encoded = dict(encode(self.tokenizer, texts, contexts, self.max_length))
+        encoded["labels"] = [LABEL2ID[r["label"]] if r.get("label") else NO_LABEL for r in rows]
+        encoded["weight"] = [float(r.get("weight", 1.0)) for r in rows]
+        if any("soft" in r for r in rows):
+            uniform = [1.0 / len(LABELS)] * len(LABELS)
+            encoded["soft"] = [r.get("soft", uniform) for r in rows]
+        return Dataset.from_dict(encoded)
 
     def fit(
         self,
         train: list[dict],
-        validation: list[dict],
+        selection: list[dict],
         *,
         context: bool,
         settings: dict,
         work_dir: Path,
         seed: int,
         resume: bool = False,
+        monitor: dict[str, list[dict]] | None = None,
     ) -> dict:
-        """Fine-tune; returns the Trainer's log history summary."""
+        """Fine-tune; ``selection`` picks the best checkpoint (macro-F1, early stopping)
+        and each set in ``monitor`` is evaluated alongside it, so that the log history
+        shows their curves. Returns the Trainer's log history summary."""
         if resume and (not Path(work_dir).is_dir() or get_last_checkpoint(work_dir) is None):
             raise ValueError(f"resume=true but there is no checkpoint in {work_dir}: pass the "
                              "run_id of the interrupted run (its directory name)")
         if self.model is None:
             self._build(seed)
         train_set = self._dataset(train, context)
-        weights = class_weights(train_set["labels"]) if self.use_class_weights else None
-
-        def loss_fn(outputs, labels, num_items_in_batch=None):
-            logits = outputs["logits"]
-            w = weights.to(logits.device) if weights is not None else None
-            return torch.nn.functional.cross_entropy(logits, labels, weight=w)
+        evaluation = {name: self._dataset(rows, context)
+                      for name, rows in {"selection": selection, **(monitor or {})}.items()}
 
         def metrics_fn(prediction: EvalPrediction) -> dict:
             predicted = np.asarray(prediction.predictions).argmax(-1)
@@ -175,7 +207,7 @@ class TransformerModel:
             save_steps=settings["eval_steps"],
             save_total_limit=settings["save_total_limit"],
             load_best_model_at_end=True,
-            metric_for_best_model="macro_f1",
+            metric_for_best_model="selection_macro_f1",
             greater_is_better=True,
             logging_steps=settings["logging_steps"],
             report_to=list(settings["report_to"]),
@@ -184,18 +216,22 @@ class TransformerModel:
             train_sampling_strategy="group_by_length" if settings["group_by_length"]
             else "random",
             disable_tqdm=not settings["progress_bar"],
+            remove_unused_columns=False,  # the loss reads the weight and soft columns
         )
         first_step = _FirstStep()
-        trainer = Trainer(
+        trainer = _StanceTrainer(
             model=self.model,
             args=args,
             train_dataset=train_set,
-            eval_dataset=self._dataset(validation, context),
+            eval_dataset=evaluation,
             processing_class=self.tokenizer,
             data_collator=DataCollatorWithPadding(self.tokenizer),
-            compute_loss_func=loss_fn,
             compute_metrics=metrics_fn,
-            callbacks=[EarlyStoppingCallback(settings["patience"]), first_step],
+            class_weight=(class_weights(train_set["labels"]) if self.use_class_weights
+                          else None),
+            alpha=settings["distill_alpha"],
+            temperature=settings["distill_temperature"],
+            callbacks=[_EarlyStopping(settings["patience"]), first_step],
         )
         result = trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model.to(self.device).eval()
@@ -203,7 +239,7 @@ class TransformerModel:
             "global_step": trainer.state.global_step,
             "resumed_from_step": first_step.step or 0,
             "best_checkpoint": trainer.state.best_model_checkpoint,
-            "best_validation_macro_f1": trainer.state.best_metric,
+            "best_selection_macro_f1": trainer.state.best_metric,
             "train_runtime_s": result.metrics.get("train_runtime"),
             "log_history": trainer.state.log_history,
         }

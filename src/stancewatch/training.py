@@ -34,16 +34,17 @@ def _write_log_history(history: list[dict], path: Path) -> None:
         writer.writerows(history)
 
 
-def _calibrate(backend, validation: list[dict], context: bool) -> dict:
-    texts, contexts = model_inputs(validation, context)
+def _calibrate(backend, rows: list[dict], context: bool, sets: list[str]) -> dict:
+    """Fit the temperature on ``rows`` (the selection sets, named ``sets``)."""
+    texts, contexts = model_inputs(rows, context)
     logits = backend.logits(texts, contexts)
-    y = np.array([LABEL2ID[r["label"]] for r in validation])
+    y = np.array([LABEL2ID[r["label"]] for r in rows])
     temperature = fit_temperature(logits, y)
     return {
         "temperature": temperature,
-        "validation_ece_before": expected_calibration_error(softmax_with_temperature(logits), y),
-        "validation_ece_after": expected_calibration_error(
-            softmax_with_temperature(logits, temperature), y),
+        "fitted_on": sets,
+        "ece_before": expected_calibration_error(softmax_with_temperature(logits), y),
+        "ece_after": expected_calibration_error(softmax_with_temperature(logits, temperature), y),
     }
 
 
@@ -59,7 +60,7 @@ def export_model(model_dir: Path, export: Path) -> None:
 
 
 def run_training(cfg: DictConfig, run_dir: Path) -> float:
-    """Train as configured; returns the validation macro-F1 (the sweep objective)."""
+    """Train as configured; returns the selection sets' macro-F1 (the sweep objective)."""
     started, clock = now(), time.perf_counter()
     run_dir = Path(run_dir)
     set_seed(cfg.seed)
@@ -70,22 +71,27 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     use_context = data.context == "previous"
     settings = {**OmegaConf.to_container(cfg.trainer, resolve=True),
                 "report_to": list(cfg.logger.report_to)}
-    log.info("training %s on %d sentences (context=%s)", backend.kind,
-             len(data.splits["train"]), data.context)
+    log.info("training %s on %d sentences (%s; context=%s), selecting on %s", backend.kind,
+             len(data.splits["train"]),
+             ", ".join(f"{k} {v}" for k, v in data.train_sources.items()), data.context,
+             " + ".join(data.selection_sets))
     fit_clock = time.perf_counter()
-    info = backend.fit(data.splits["train"], data.splits["validation"], context=use_context,
+    info = backend.fit(data.splits["train"], data.selection, context=use_context,
                        settings=settings, work_dir=run_dir / "checkpoints", seed=cfg.seed,
-                       resume=bool(cfg.resume))
+                       resume=bool(cfg.resume),
+                       monitor={name: data.splits[name] for name in data.monitor_sets})
     train_seconds = time.perf_counter() - fit_clock
     if info.get("log_history"):
         _write_log_history(info.pop("log_history"), run_dir / "log_history.csv")
-    calibration = _calibrate(backend, data.splits["validation"], use_context)
+    calibration = _calibrate(backend, data.selection, use_context, data.selection_sets)
     meta = {
         "kind": backend.kind,
         "labels": list(LABELS),
         "context": data.context,
         "temperature": calibration["temperature"],
         "train_data_hash": data.train_hash,
+        "train_sources": data.train_sources,
+        "selected_on": data.selection_sets,
         "git_commit": git_commit(),
         "created": now(),
         **backend.describe(),
@@ -93,12 +99,14 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     classifier = StanceClassifier(backend, meta)
     classifier.save(run_dir / "model")
     metrics = {"calibration": calibration,
-               "train": {"n": len(data.splits["train"]), "seconds": train_seconds,
-                         **info}}
+               "train": {"n": len(data.splits["train"]), "sources": data.train_sources,
+                         "seconds": train_seconds, **info}}
     for name in data.eval_sets:
         metrics[name], predictions = evaluate_rows(classifier, data.splits[name])
         write_evaluation(run_dir, name, metrics[name], predictions, dataset_suffix(name))
         log.info("%s: macro-F1 %.3f (n=%d)", name, metrics[name]["macro_f1"], metrics[name]["n"])
+    metrics["train"]["selection_macro_f1"] = evaluate_rows(classifier, data.selection)[0][
+        "macro_f1"]
     write_json(run_dir / "metrics.json", metrics)
     if cfg.get("export_dir"):
         export_model(run_dir / "model", Path(cfg.export_dir))
@@ -113,4 +121,4 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
         "metrics": {name: metrics[name] for name in data.eval_sets},
         "train": metrics["train"], "calibration": calibration,
     })
-    return metrics["validation"]["macro_f1"]
+    return metrics["train"]["selection_macro_f1"]
