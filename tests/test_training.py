@@ -234,7 +234,7 @@ def test_real_text_is_sliced_by_offsets_and_missing_ids_fail(tmp_path):
     assert row["source"] == "ungdc"
     write_jsonl(labels, [{"id": "ungdc:AAA:15-38", "label": "hostile", "split": "dev"},
                          {"id": "ungdc:BBB:0-5", "label": "neutral", "split": "dev"}])
-    with pytest.raises(DataError, match="1 labelled ungdc ids not found in the text at .*, "
+    with pytest.raises(DataError, match="1 ungdc ids not found in the text at .*, "
                                         "e.g. ungdc:BBB:0-5"):
         load_real([labels], {"ungdc": speeches})
 

@@ -140,41 +140,49 @@ _READERS = {
 }
 
 
-def load_real(labels_paths: Iterable[str | Path], text: dict[str, str | Path | None]
-              ) -> list[dict]:
-    """Join hand labels (by id, from one or more files) with text rebuilt from ../shared.
+def real_rows(ids: Iterable[str], text: dict[str, str | Path | None]) -> dict[str, dict]:
+    """Rows (``id``, ``article_id``, ``position``, ``text``, ``context``, ``source``) for the
+    real sentences named by ``ids``, text rebuilt from ../shared.
 
     ``text`` maps a source prefix (``ungdc``, ``unscon``, ``news``) to where its text is.
     Sources that are absent are skipped with a warning; ids missing from a present source
-    are an error, because the labels would then silently shrink. Each row gets its
-    ``source`` (the id's prefix).
+    are an error, because the data would then silently shrink.
     """
-    labels: dict[str, dict] = {}
-    for path in labels_paths:
-        for sentence_id, row in read_jsonl_labels(path).items():
-            if sentence_id in labels:
-                raise DataError(f"{path}: id {sentence_id!r} is also labelled in another file")
-            labels[sentence_id] = row
-    unknown = sorted({i.split(":", 1)[0] for i in labels} - set(REAL_SOURCES))
+    ids = set(ids)
+    unknown = sorted({i.split(":", 1)[0] for i in ids} - set(REAL_SOURCES))
     if unknown:
-        raise DataError(f"unknown real source prefix {unknown[0]!r} in the label files")
+        raise DataError(f"unknown real source prefix {unknown[0]!r} in the ids")
     found: dict[str, dict] = {}
     for prefix in REAL_SOURCES:
-        wanted = {i for i in labels if i.startswith(f"{prefix}:")}
+        wanted = {i for i in ids if i.startswith(f"{prefix}:")}
         if not wanted:
             continue
         where = text.get(prefix)
         present, read = _READERS[prefix]
         if where is None or not present(Path(where)):
-            log.warning("%s text not found at %s: its %d labelled sentences are skipped",
+            log.warning("%s text not found at %s: its %d sentences are skipped",
                         prefix, where, len(wanted))
             continue
         found.update((row["id"], {**row, "source": prefix})
                      for row in read(where, wanted) if row["id"] in wanted)
         missing = sorted(wanted - set(found))
         if missing:
-            raise DataError(f"{len(missing)} labelled {prefix} ids not found in the text at "
+            raise DataError(f"{len(missing)} {prefix} ids not found in the text at "
                             f"{where}, e.g. {missing[0]}")
+    return found
+
+
+def load_real(labels_paths: Iterable[str | Path], text: dict[str, str | Path | None]
+              ) -> list[dict]:
+    """Hand labels (by id, from one or more files) joined with their text (see
+    :func:`real_rows`), in the order of the label files."""
+    labels: dict[str, dict] = {}
+    for path in labels_paths:
+        for sentence_id, row in read_jsonl_labels(path).items():
+            if sentence_id in labels:
+                raise DataError(f"{path}: id {sentence_id!r} is also labelled in another file")
+            labels[sentence_id] = row
+    found = real_rows(labels, text)
     return [{**found[i], **labels[i]} for i in labels if i in found]
 
 
@@ -189,6 +197,28 @@ def read_jsonl_labels(path: str | Path) -> dict[str, dict]:
         if row["id"] in labels:
             raise DataError(f"{where}: id {row['id']!r} appears twice")
         labels[row["id"]] = row
+    return labels
+
+
+def read_teacher_labels(path: str | Path) -> dict[str, list[float]]:
+    """A teacher's probabilities by id (``{"id", "p": [hostile, conditional, neutral]}``
+    per line, see :mod:`stancewatch.distill`), renormalised after rounding; a
+    :class:`DataError` names the line of a bad or repeated row."""
+    labels: dict[str, list[float]] = {}
+    for number, row in iter_jsonl(path):
+        where = f"{path}:{number}"
+        probabilities = row.get("p")
+        if not isinstance(row.get("id"), str):
+            raise DataError(f"{where}: needs a string 'id'")
+        if row["id"] in labels:
+            raise DataError(f"{where}: id {row['id']!r} appears twice")
+        if (not isinstance(probabilities, list) or len(probabilities) != len(LABELS)
+                or not all(isinstance(p, int | float) and p >= 0 for p in probabilities)
+                or abs(sum(probabilities) - 1) > 1e-3):
+            raise DataError(f"{where}: 'p' must be {len(LABELS)} probabilities "
+                            f"({', '.join(LABELS)}) that sum to 1")
+        total = sum(probabilities)
+        labels[row["id"]] = [p / total for p in probabilities]
     return labels
 
 
@@ -207,6 +237,11 @@ class StanceData:
     present, pooled; the authored ``validation`` split when none is). ``source_weights``
     scales each training sentence's loss by its source (``authored``, ``ungdc``,
     ``unscon``, ``news``; 1 when not given).
+
+    ``teacher_labels`` (see :mod:`stancewatch.distill`) adds unlabelled real sentences
+    with a teacher's probabilities (``soft``, no ``label``, source ``teacher``) when
+    ``train_on`` names ``teacher``; a gold label wins over a teacher's, and sentences of
+    held-out articles are dropped.
     """
 
     corpus: str
@@ -218,13 +253,15 @@ class StanceData:
     train_on: list[str] = field(default_factory=lambda: ["authored"])
     select_on: list[str] = field(default_factory=lambda: ["news_dev", "speech_dev"])
     source_weights: dict[str, float] = field(default_factory=dict)
+    teacher_labels: str | None = None
     splits: dict[str, list[dict]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.context not in CONTEXT_MODES:
             raise ValueError(f"data.context must be one of {CONTEXT_MODES}, got {self.context!r}")
-        for key in ("train_on", "source_weights"):
-            unknown = set(getattr(self, key) or []) - {"authored", *REAL_SOURCES}
+        for key, known in (("train_on", {"authored", *REAL_SOURCES, "teacher"}),
+                           ("source_weights", {"authored", *REAL_SOURCES})):
+            unknown = set(getattr(self, key) or []) - known
             if unknown:
                 raise ValueError(f"data.{key}: unknown source {sorted(unknown)[0]!r}")
         corpus = [{**row, "source": "authored"}
@@ -237,9 +274,8 @@ class StanceData:
         for path in self.real_labels or []:
             if not Path(path).is_file():
                 raise DataError(f"{path}: real label file not found (data.real_labels)")
-        real = load_real(self.real_labels or [], {"ungdc": self.ungdc_dir,
-                                                  "unscon": self.unscon_path,
-                                                  "news": self.news_path})
+        text = {"ungdc": self.ungdc_dir, "unscon": self.unscon_path, "news": self.news_path}
+        real = load_real(self.real_labels or [], text)
         if self.real_labels and not real:
             log.warning("no real labelled text found (is ../shared absent? set "
                         "paths.shared_dir=): training and evaluating on the authored corpus "
@@ -253,8 +289,26 @@ class StanceData:
             {**row, "weight": float(weights.get(row["source"], 1.0))}
             for row in self.splits["train"] + [r for r in real if r.get("split") == "train"]
             if row["source"] in self.train_on]
+        if "teacher" in self.train_on:
+            self.splits["train"] += self._teacher_rows(text, real)
         if not self.splits["train"]:
             raise DataError(f"no training sentences from data.train_on={list(self.train_on)}")
+
+    def _teacher_rows(self, text: dict, real: list[dict]) -> list[dict]:
+        if not self.teacher_labels or not Path(self.teacher_labels).is_file():
+            raise DataError(f"{self.teacher_labels}: teacher label file not found "
+                            "(data.teacher_labels; scripts/teacher_label.py writes it)")
+        soft = read_teacher_labels(self.teacher_labels)
+        gold = {row["id"] for row in real}
+        held_out = {row["article_id"] for row in real if row.get("split") != "train"}
+        rows = [row for i, row in real_rows(set(soft) - gold, text).items()
+                if row["article_id"] not in held_out]
+        dropped = len(soft) - len(rows)
+        if dropped:
+            log.info("teacher labels: %d of %d not used (gold-labelled, held out, or text "
+                     "absent)", dropped, len(soft))
+        return [{**row, "source": "teacher", "soft": soft[row["id"]], "weight": 1.0}
+                for row in sorted(rows, key=lambda r: r["id"])]
 
     @property
     def eval_sets(self) -> list[str]:
