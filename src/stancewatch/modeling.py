@@ -27,6 +27,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from .data import model_inputs
 from .labels import LABEL2ID, LABELS
 from .metrics import macro_f1
+from .progress import use_one_bar
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ class TransformerModel:
             compute_metrics=metrics_fn,
             callbacks=[EarlyStoppingCallback(settings["patience"]), first_step],
         )
+        use_one_bar(trainer, settings["progress_bar"])
         result = trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model.to(self.device).eval()
         return {
