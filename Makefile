@@ -37,8 +37,9 @@ model: setup
 	$(TRAIN_DEFAULT)
 
 demo: setup $(MODEL)
-	$(PY) scripts/score.py input=examples output_dir=outputs/demo
-	@if [ -f $(SHARED_SEED) ]; then $(PY) scripts/score.py input=$(SHARED_SEED) output_dir=outputs/demo-seed; fi
+	$(VENV)/bin/stancewatch score input=examples output_dir=outputs/demo
+	$(VENV)/bin/stancewatch score input=examples/elva_dam_dispute.jsonl output_dir=outputs/demo-dated
+	@if [ -f $(SHARED_SEED) ]; then $(VENV)/bin/stancewatch score input=$(SHARED_SEED) output_dir=outputs/demo-seed; fi
 
 lint: setup
 	$(VENV)/bin/ruff check src scripts tests

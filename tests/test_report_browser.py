@@ -1,15 +1,23 @@
-"""report.html as a browser sees it: headless Chromium loads the file and dumps the DOM."""
+"""report.html as a browser sees it: headless Chromium loads the file, dumps the DOM and
+takes a screenshot."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 
+import numpy as np
 import pytest
+from conftest import ROOT
 
 from stancewatch import StanceClassifier
 from stancewatch.baselines import KeywordRules
+from stancewatch.charts import PALETTE
+from stancewatch.labels import COLOURS
 from stancewatch.report import by_threat, write_outputs
 
 CHROMIUM = shutil.which("chromium")
@@ -42,21 +50,61 @@ class _Sentences(HTMLParser):
             self.per_article[-1].append(attributes.get("data-label"))
 
 
-def test_dom_has_one_sent_element_per_sentence(tmp_path):
+def _report(articles: list[dict], out: Path) -> tuple[Path, list[dict]]:
     classifier = StanceClassifier(KeywordRules(), {"kind": KeywordRules.kind})
     results = [{**result, "text": article["text"]}
-               for article, result in zip(ARTICLES, classifier.score_articles(ARTICLES),
+               for article, result in zip(articles, classifier.score_articles(articles),
                                           strict=True)]
-    report = write_outputs(tmp_path / "out", results, [])
+    return write_outputs(out, results, []), results
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     done = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         report.resolve().as_uri()],
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", *args],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_dom_has_one_sent_element_per_sentence(tmp_path):
+    report, results = _report(ARTICLES, tmp_path / "out")
+    done = _chromium(tmp_path, "--dump-dom", report.resolve().as_uri())
     parser = _Sentences()
     parser.feed(done.stdout)
     expected = [[s["label"] for s in r["sentences"]] for r in by_threat(results)]
     assert parser.per_article == expected
     assert sum(map(len, expected)) == 7, "a literal <span class=\"sent\"> in the text stays text"
+
+
+def _pixels_near(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 12) -> int:
+    return int((np.abs(pixels.astype(int) - np.array(colour)) <= tolerance).all(-1).sum())
+
+
+def test_charts_render_for_the_dated_example(tmp_path):
+    """The committed example with dates and sources: the chart and the source table are
+    in the page Chromium builds, and their colours are on the screenshot."""
+    from PIL import Image
+
+    path = ROOT / "examples" / "elva_dam_dispute.jsonl"
+    articles = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    report, _ = _report(articles, tmp_path / "out")
+    dom = _chromium(tmp_path, "--dump-dom", report.resolve().as_uri()).stdout
+    dated = sum(1 for a in articles if re.fullmatch(r"\d{4}-\d{2}-\d{2}", a.get("date", "")))
+    assert dom.count("<circle ") == dated + len({a["source"] for a in articles}), \
+        "a point per dated article and a legend dot per source"
+    median = re.search(r'<polyline class="median" points="([^"]+)"', dom)
+    assert median and len(median[1].split()) == dated
+    assert "Not plotted: 1 article without a date; 1 article with only a year or month" in dom
+    shot = tmp_path / "report.png"
+    _chromium(tmp_path, "--hide-scrollbars", "--window-size=1000,1300",
+              f"--screenshot={shot}", report.resolve().as_uri())
+    image = Image.open(shot).convert("RGB")
+    assert image.size == (1000, 1300)
+    pixels = np.asarray(image)
+    sources = len({a["source"] for a in articles})
+    for colour in PALETTE[:sources]:
+        rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert _pixels_near(pixels, rgb) >= 20, f"source colour {colour} not drawn"
+    assert _pixels_near(pixels, COLOURS["hostile"]) >= 200, "hostile bars not drawn"

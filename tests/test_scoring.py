@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, compose_train, make_rows, tiny_overrides, write_jsonl
+from conftest import ROOT, write_jsonl
 
 from stancewatch import LABELS, StanceClassifier
 from stancewatch import inference as inference_module
@@ -23,7 +23,6 @@ from stancewatch.data import DataError
 from stancewatch.metrics import expected_calibration_error
 from stancewatch.scoring import score_path
 from stancewatch.segment import model_text
-from stancewatch.training import run_training
 
 # Built from the tiny BERT's vocabulary (see conftest) so that few tokens are unknown.
 SHORT = "Norland threatened to destroy the dam within days."
@@ -40,17 +39,6 @@ LONG = " ".join(
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory, tiny_backbone) -> Path:
-    """One tiny BERT for the module (``train_tiny`` would train one per test)."""
-    root = tmp_path_factory.mktemp("scoring")
-    corpus = write_jsonl(root / "corpus.jsonl", make_rows(20))
-    run_dir = root / "run"
-    run_dir.mkdir()
-    run_training(compose_train(tiny_overrides(root, corpus, tiny_backbone)), run_dir)
-    return run_dir / "model"
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 # Config keys that differ between runs whatever is being compared, only say where files
 # go, or change how a run looks rather than what it learns: they neither split seed
 # groups nor become table columns.
-VOLATILE_KEYS = frozenset({"seed", "run_id", "export_dir", "resume", "device",
-                           "trainer.progress_bar"})
+VOLATILE_KEYS = frozenset({"seed", "run_id", "export_dir", "resume", "device", "verbose",
+                           "data_card", "trainer.progress_bar"})
 VOLATILE_PREFIXES = ("paths.", "logger.env.")
 
 # Real news is what users score: its dev set picks models, its test set reports them; the

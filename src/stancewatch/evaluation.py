@@ -3,10 +3,12 @@ metrics, per-example predictions, a per-class report and a confusion-matrix plot
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from .data import DataError, add_previous_context, data_hash, read_jsonl
 from .inference import StanceClassifier
@@ -17,6 +19,7 @@ from .metrics import (
     format_report,
     plot_confusion,
 )
+from .model_card import write_model_card
 from .records import (
     RECORD_FILE,
     git_commit,
@@ -29,14 +32,25 @@ from .records import (
 
 # Sets a training run evaluates itself; an evaluation may not reuse their names.
 TRAINING_SETS = ("test", "validation", "speech_dev", "news_dev", "news_test")
+BATCHES_PER_UPDATE = 4
 _KEPT = ("article_id", "position", "hard_case", "source_label", "sampled_by")
 
 
 def evaluate_rows(classifier: StanceClassifier, rows: list[dict],
                   batch_size: int = 64) -> tuple[dict, list[dict]]:
-    """Metrics (plus ``ece``) and one prediction record per row."""
-    probabilities = classifier.predict_proba(
-        [r["text"] for r in rows], [r.get("context") for r in rows], batch_size)
+    """Metrics (plus ``ece``) and one prediction record per row. A progress bar shows
+    while it runs and goes when it is done."""
+    # Whole batches between bar updates, so that the batches are those of a single call.
+    step = batch_size * BATCHES_PER_UPDATE
+    parts = []
+    with tqdm(total=len(rows), desc="evaluating", unit="sentence", leave=False,
+              file=sys.stderr) as bar:
+        for start in range(0, len(rows), step):
+            chunk = rows[start:start + step]
+            parts.append(classifier.predict_proba(
+                [r["text"] for r in chunk], [r.get("context") for r in chunk], batch_size))
+            bar.update(len(chunk))
+    probabilities = np.concatenate(parts) if parts else np.zeros((0, len(LABELS)))
     y_true = np.array([LABEL2ID[r["label"]] for r in rows])
     y_pred = probabilities.argmax(1)
     metrics = classification_metrics(y_true, y_pred)
@@ -66,7 +80,8 @@ def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_di
                   split: str | None = None) -> dict:
     """Score a labelled JSON Lines file (only its rows with ``split`` when given); write
     metrics.json, predictions.jsonl, a report and a confusion matrix into ``output_dir``;
-    add the result to the model's run record when the model comes from a run directory.
+    add the result to the model's run record (and model card) when the model comes from a
+    run directory.
     Returns the metrics."""
     started, clock = now(), time.perf_counter()
     rows = add_previous_context(read_jsonl(data_path))
@@ -102,4 +117,5 @@ def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_di
         record.setdefault("metrics", {})[name] = metrics
         record.setdefault("evaluations", []).append(entry)
         write_record(run_dir, record)
+        write_model_card(model_dir, record)
     return metrics

@@ -14,9 +14,9 @@ from .baselines import KeywordRules, TfidfLogReg
 from .calibration import softmax_with_temperature
 from .labels import LABEL2ID, LABELS
 from .modeling import TransformerModel
+from .records import META_FILE
 from .segment import model_text, split_sentences
 
-META_FILE = "stancewatch.json"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 BACKENDS = {cls.kind: cls for cls in (TransformerModel, TfidfLogReg, KeywordRules)}
 TOP_SENTENCES = 3

@@ -28,6 +28,7 @@ from .data import model_inputs
 from .labels import LABEL2ID, LABELS
 from .losses import NO_LABEL, class_weights, stance_loss
 from .metrics import macro_f1
+from .progress import use_one_bar
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,7 @@ class TransformerModel:
             temperature=settings["distill_temperature"],
             callbacks=[_EarlyStopping(settings["patience"]), first_step],
         )
+        use_one_bar(trainer, settings["progress_bar"])
         result = trainer.train(resume_from_checkpoint=True if resume else None)
         self.model = trainer.model.to(self.device).eval()
         return {

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RECORD_FILE = "run.json"
+META_FILE = "stancewatch.json"  # a saved model's settings, inside its folder
 
 
 def dataset_suffix(dataset: str) -> str:

@@ -10,19 +10,14 @@ from html import escape
 from pathlib import Path
 
 from .articles import ArticleError
-from .labels import LABELS
+from .charts import charts_html
+from .labels import COLOURS, DESCRIPTIONS, LABELS
 from .records import flatten, write_jsonl
 
 FORMATS = ("jsonl", "csv")
 REPORT_FILE = "report.html"
-# Highlight colour per label; its opacity grows with the label's probability.
-COLOURS = {"hostile": (214, 39, 40), "conditional": (240, 150, 0), "neutral": (140, 140, 140)}
+# A highlight's opacity grows with the label's probability, up to these.
 MAX_ALPHA = {"hostile": 0.55, "conditional": 0.55, "neutral": 0.18}
-DESCRIPTIONS = {
-    "hostile": "threat, condemnation or hostile act with no condition attached",
-    "conditional": "a consequence made to depend on a condition",
-    "neutral": "everything else",
-}
 
 _STYLE = """
 body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
@@ -44,6 +39,13 @@ vertical-align:middle;margin-left:.4rem}
 .text{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:.75rem}
 .sent{border-radius:3px;padding:0 1px;cursor:help}
 .errors li{font-family:ui-monospace,monospace;font-size:.85rem}
+.charts{margin:1.25rem 0}svg.chart{width:100%;height:auto;display:block;margin-top:.5rem}
+svg.chart .grid{stroke:#e5e5e5}svg.chart .tick{stroke:#999}
+svg.chart .axis{font-size:12px;fill:#666}
+.median{fill:none;stroke:#1d1d1f;stroke-width:2}
+.chart-legend{display:flex;gap:1rem;flex-wrap:wrap;font-size:.85rem;margin:.25rem 0}
+svg.mix{vertical-align:middle}td.date{white-space:nowrap}
+details summary{cursor:pointer;margin:.5rem 0;color:#444}
 """
 
 _SCRIPT = """
@@ -143,7 +145,7 @@ def _summary_table(ranked: list[dict]) -> str:
         rows.append(
             f"<tr><td class=num>{rank}</td>"
             f'<td><a href="#{_anchor(rank)}">{escape(_name(result))}</a></td>'
-            + "".join(f"<td>{escape(str(result.get(k, '')))}</td>" for k in extra)
+            + "".join(f"<td class={k}>{escape(str(result.get(k, '')))}</td>" for k in extra)
             + f"<td class=num>{summary['n_sentences']}</td>"
             + "".join(f"<td class=num>{summary['counts'][label]}</td>" for label in LABELS)
             + f'<td class=num>{threat:.2f}<span class="bar" style="width:{threat * 5:.2f}rem">'
@@ -176,10 +178,14 @@ def _legend() -> str:
 
 def write_html(path: Path, results: list[dict], errors: list[ArticleError],
                info: dict[str, str]) -> None:
-    """``report.html``: a table of articles ranked by threat score, then each article's
-    text in that order with every sentence highlighted. Each result needs the article's
-    ``text`` besides its scores."""
+    """``report.html``: the threat score over time and by source (when the articles
+    carry dates and sources), a table of articles ranked by threat score, then each
+    article's text in that order with every sentence highlighted. Each result needs the
+    article's ``text`` besides its scores."""
     ranked = by_threat(results)
+    anchors = {r["article_id"]: _anchor(rank) for rank, r in enumerate(ranked, 1)}
+    charts = charts_html([article_row(r) for r in results],
+                         link=lambda row: f"#{anchors[row['article_id']]}")
     n_sentences = sum(r["summary"]["n_sentences"] for r in results)
     facts = [f"{len(results)} articles", f"{n_sentences} sentences",
              *(f"{k}: {v}" for k, v in info.items())]
@@ -193,7 +199,7 @@ def write_html(path: Path, results: list[dict], errors: list[ArticleError],
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>stancewatch report</title><style>{_STYLE}{_label_style()}</style></head>"
         f"<body><h1>stancewatch report</h1>"
-        f'<div class="info">{escape(" · ".join(facts))}</div>'
+        f'<div class="info">{escape(" · ".join(facts))}</div>{charts}'
         f"{_legend()}{_summary_table(ranked)}{error_list}"
         + "".join(_article_html(rank, result) for rank, result in enumerate(ranked, 1))
         + f"<script>{_SCRIPT}</script></body></html>\n")

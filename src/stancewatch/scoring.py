@@ -46,8 +46,8 @@ def score_path(input_path: str | Path, output_dir: str | Path,
     errors: list[ArticleError] = []
     # score_articles returns results in input order, so texts queue up in step with them.
     texts: deque[str] = deque()
-    bar = tqdm(total=count_inputs(input_path), unit="article", disable=not progress,
-               file=sys.stderr)
+    bar = tqdm(total=count_inputs(input_path), desc="scoring", unit="article",
+               disable=not progress, file=sys.stderr)
 
     def articles() -> Iterator[dict]:
         for item in source:

@@ -21,7 +21,8 @@ from .evaluation import evaluate_rows, write_evaluation
 from .inference import META_FILE, StanceClassifier
 from .labels import LABEL2ID, LABELS
 from .metrics import expected_calibration_error
-from .records import dataset_suffix, flatten, git_commit, now, write_json, write_record
+from .model_card import write_model_card
+from .records import dataset_suffix, flatten, git_commit, now, read_record, write_json, write_record
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,16 @@ def _calibrate(backend, rows: list[dict], context: bool, sets: list[str]) -> dic
 
 
 def export_model(model_dir: Path, export: Path) -> None:
-    """Copy a trained model to ``export``, replacing only an earlier model there."""
+    """Copy a run's trained model (``<run dir>/model``, after its ``run.json`` is written)
+    to ``export`` with a model card, replacing only an earlier model there."""
     if export.exists():
         if not (export / META_FILE).is_file():
             raise FileExistsError(f"export_dir {export} exists and holds no stancewatch model "
                                   "(no stancewatch.json): refusing to replace it")
         shutil.rmtree(export)
     shutil.copytree(model_dir, export)
+    # The card names the folder it is in, so the copy gets its own.
+    write_model_card(export, read_record(model_dir.parent))
     log.info("model exported to %s", export)
 
 
@@ -108,8 +112,6 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     metrics["train"]["selection_macro_f1"] = evaluate_rows(classifier, data.selection)[0][
         "macro_f1"]
     write_json(run_dir / "metrics.json", metrics)
-    if cfg.get("export_dir"):
-        export_model(run_dir / "model", Path(cfg.export_dir))
     write_record(run_dir, {
         "name": cfg.name, "tags": list(cfg.tags), "kind": "train",
         "run_dir": str(run_dir), "started": started, "ended": now(),
@@ -121,4 +123,7 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
         "metrics": {name: metrics[name] for name in data.eval_sets},
         "train": metrics["train"], "calibration": calibration,
     })
+    write_model_card(run_dir / "model")
+    if cfg.get("export_dir"):
+        export_model(run_dir / "model", Path(cfg.export_dir))
     return metrics["train"]["selection_macro_f1"]
