@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, SHARED
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from stancewatch.data import load_real, read_jsonl, split_for_article
+from stancewatch.data import NEWS_SHARES, load_real, read_jsonl, split_for_article
 from stancewatch.labels import LABELS
 from stancewatch.segment import split_sentences
 from stancewatch.sources import detokenize
@@ -159,3 +159,49 @@ def test_real_text_is_rebuilt_exactly():
 ])
 def test_detokenize(tokenised, text):
     assert detokenize(tokenised) == text
+
+
+NEWS_LABELS = ROOT / "data" / "news_labels.jsonl"
+NEWS = SHARED / "data" / "allsides_news" / "articles.jsonl"
+NEWS_TAGS = set(HARD_CASES) | {"cooperative", "domestic_attack", "reported_conditional"}
+
+
+@pytest.fixture(scope="module")
+def news_labels() -> list[dict]:
+    return [json.loads(line) for line in NEWS_LABELS.read_text(encoding="utf-8").splitlines()]
+
+
+def test_news_labels_file(news_labels):
+    pattern = re.compile(r"^news:[A-Za-z0-9]+:\d+-\d+$")
+    assert len(news_labels) >= 4000
+    assert len({r["id"] for r in news_labels}) == len(news_labels)
+    articles = {r["id"].rsplit(":", 1)[0] for r in news_labels}
+    assert len(articles) >= 400
+    for row in news_labels:
+        assert set(row) == {"id", "label", "split", "sampled_by", "hard_case"}, row["id"]
+        assert pattern.match(row["id"]), row["id"]
+        assert row["label"] in LABELS and row["hard_case"] in NEWS_TAGS | {None}
+        # whole articles are held out: the split comes from the article id alone
+        assert row["split"] == split_for_article(row["id"].rsplit(":", 1)[0], NEWS_SHARES)
+    labels = Counter(r["label"] for r in news_labels)
+    assert labels["conditional"] >= 400
+    whole = sum(r["sampled_by"] == "whole_article" for r in news_labels)
+    assert whole >= 0.4 * len(news_labels)
+    assert {r["split"] for r in news_labels} == {"train", "dev", "test"}
+
+
+@pytest.mark.skipif(not NEWS.is_file(), reason="../shared news absent")
+def test_news_text_is_rebuilt_and_whole_articles_are_complete(news_labels):
+    from stancewatch.sources import news_sentences
+
+    rows = {r["id"]: r for r in load_real([NEWS_LABELS], {"news": NEWS})}
+    assert len(rows) == len(news_labels)
+    texts = {json.loads(line)["id"]: json.loads(line)["text"]
+             for line in NEWS.read_text(encoding="utf-8").splitlines()}
+    for sentence_id, row in rows.items():
+        _, article, span = sentence_id.split(":")
+        start, end = map(int, span.split("-"))
+        assert texts[article][start:end] == row["text"]
+    whole = {r["id"].rsplit(":", 1)[0] for r in news_labels if r["sampled_by"] == "whole_article"}
+    every = {s["id"] for s in news_sentences(NEWS) if s["article_id"] in whole}
+    assert every <= set(rows), "every sentence of a whole article is labelled"
