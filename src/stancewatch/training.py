@@ -20,7 +20,7 @@ from .data import model_inputs
 from .evaluation import evaluate_rows, write_evaluation
 from .inference import META_FILE, StanceClassifier
 from .labels import LABEL2ID, LABELS
-from .metrics import expected_calibration_error
+from .metrics import expected_calibration_error, macro_f1
 from .model_card import write_model_card
 from .records import dataset_suffix, flatten, git_commit, now, read_record, write_json, write_record
 
@@ -105,12 +105,15 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     metrics = {"calibration": calibration,
                "train": {"n": len(data.splits["train"]), "sources": data.train_sources,
                          "seconds": train_seconds, **info}}
+    selected: list[dict] = []  # predictions on the selection sets, pooled
     for name in data.eval_sets:
         metrics[name], predictions = evaluate_rows(classifier, data.splits[name])
         write_evaluation(run_dir, name, metrics[name], predictions, dataset_suffix(name))
         log.info("%s: macro-F1 %.3f (n=%d)", name, metrics[name]["macro_f1"], metrics[name]["n"])
-    metrics["train"]["selection_macro_f1"] = evaluate_rows(classifier, data.selection)[0][
-        "macro_f1"]
+        if name in data.selection_sets:
+            selected += predictions
+    metrics["train"]["selection_macro_f1"] = macro_f1(
+        [LABEL2ID[p["label"]] for p in selected], [LABEL2ID[p["predicted"]] for p in selected])
     write_json(run_dir / "metrics.json", metrics)
     write_record(run_dir, {
         "name": cfg.name, "tags": list(cfg.tags), "kind": "train",
