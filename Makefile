@@ -14,11 +14,12 @@ export HF_HUB_OFFLINE := 1
 setup: $(STAMP)
 
 # torch first and pinned: the CPU wheel on disk; unpinned, pip would fetch a CUDA build.
+# The onnx and ray extras are optional for users, but their tests run in CI.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev,onnx,ray]'
 	touch $(STAMP)
 
 # Debian's Chromium, for the headless check of report.html.

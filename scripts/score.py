@@ -1,5 +1,6 @@
 """Score new articles: python scripts/score.py input=PATH output_dir=DIR
-[model_dir=PATH] [format=jsonl|csv] [batch_size=N] [device=auto] [verbose=true]
+[model_dir=PATH] [format=jsonl|csv|parquet] [backend=auto] [engine=local|ray]
+[ray.address=...] [verbose=true]
 
 Exits 1 when any input failed (the others are still scored and written)."""
 

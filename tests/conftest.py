@@ -80,6 +80,20 @@ def tiny_backbone(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, tiny_backbone) -> Path:
+    """One tiny BERT trained through the real training path, shared by the session
+    (``train_tiny`` trains one per test); tests that write into a model folder copy it."""
+    from stancewatch.training import run_training
+
+    root = tmp_path_factory.mktemp("tiny_model")
+    corpus = write_jsonl(root / "corpus.jsonl", make_rows(20))
+    run_dir = root / "run"
+    run_dir.mkdir()
+    run_training(compose_train(tiny_overrides(root, corpus, tiny_backbone)), run_dir)
+    return run_dir / "model"
+
+
 @pytest.fixture()
 def corpus(tmp_path) -> Path:
     return write_jsonl(tmp_path / "corpus.jsonl", make_rows(20))
@@ -121,20 +135,6 @@ def train_tiny(tmp_path, corpus, tiny_backbone):
         return target
 
     return run
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, tiny_backbone) -> Path:
-    """One tiny BERT trained through the real path, shared by the tests that only read
-    it (``train_tiny`` trains one per test)."""
-    from stancewatch.training import run_training
-
-    root = tmp_path_factory.mktemp("tiny_model")
-    corpus = write_jsonl(root / "corpus.jsonl", make_rows(20))
-    run_dir = root / "run"
-    run_dir.mkdir()
-    run_training(compose_train(tiny_overrides(root, corpus, tiny_backbone)), run_dir)
-    return run_dir / "model"
 
 
 def make_news(root: Path, n_articles: int = 15, seed: int = 3) -> tuple[Path, Path]:

@@ -19,7 +19,7 @@ from stancewatch.charts import (
     source_table,
     timeline_svg,
 )
-from stancewatch.report import write_outputs
+from stancewatch.report import write_html
 
 
 def row(article_id: str, threat: float, date: str | None = None, source: str | None = None,
@@ -124,7 +124,8 @@ def test_report_has_charts_only_when_articles_carry_dates_and_sources(tmp_path):
     def report(batch: list[dict], name: str) -> str:
         results = [{**r, "text": a["text"]}
                    for a, r in zip(batch, classifier.score_articles(batch), strict=True)]
-        return write_outputs(tmp_path / name, results, []).read_text(encoding="utf-8")
+        write_html(tmp_path / f"{name}.html", results, [], {})
+        return (tmp_path / f"{name}.html").read_text(encoding="utf-8")
 
     plain = report([{"id": a["id"], "text": a["text"]} for a in articles], "plain")
     assert "<svg class=\"chart\"" not in plain and "By source" not in plain

@@ -68,12 +68,12 @@ def test_score_from_another_folder_is_quiet(tiny_model, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (cwd / "out" / "report.html").is_file() and (cwd / "out" / "articles.jsonl").is_file()
     assert "Threat score over time" in (cwd / "out" / "report.html").read_text(encoding="utf-8")
-    assert "2 articles scored -> out/report.html" in done.stdout
+    assert "2 articles, 3 sentences scored -> out/report.html" in done.stdout
     assert re.search(r"^\s*\d\.\d\d\s+\d+\s+\d+\s+\d+\s+a[12]", done.stdout, re.M)
     assert not [n for n in NOISE if n in done.stderr + done.stdout], done.stderr
     assert all(line.startswith("scoring:") for line in terminal_lines(done.stderr)), done.stderr
     verbose = run(["score", "input=news.jsonl", "output_dir=out2", f"model_dir={tiny_model}",
-                   "device=cpu", "verbose=true"], cwd)
+                   "device=cpu", "backend=torch", "verbose=true"], cwd)
     assert verbose.returncode == 0, verbose.stderr[-3000:]
     assert "Loading weights" in verbose.stderr, "verbose=true brings library output back"
 

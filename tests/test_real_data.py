@@ -97,7 +97,7 @@ def test_source_weights_reach_the_loss(train_tiny, tmp_path):
     start = train_tiny("trainer.weight_decay=0.0", "trainer.max_steps=1", "trainer.lr=0.0",
                        "seed=3", run_dir=tmp_path / "start")
     probe = ["Norland threatened to destroy the port within days."]
-    scores = {name: StanceClassifier.load(d / "model").backend.logits(probe)
+    scores = {name: StanceClassifier.load(d / "model", backend="torch").model.logits(probe)
               for name, d in (("still", still), ("moved", moved), ("start", start))}
     assert scores["still"] == pytest.approx(scores["start"], abs=1e-6)
     assert scores["moved"] != pytest.approx(scores["start"], abs=1e-3)

@@ -18,7 +18,7 @@ from stancewatch import StanceClassifier
 from stancewatch.baselines import KeywordRules
 from stancewatch.charts import PALETTE
 from stancewatch.labels import COLOURS
-from stancewatch.report import by_threat, write_outputs
+from stancewatch.report import by_threat, write_html
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
@@ -55,7 +55,9 @@ def _report(articles: list[dict], out: Path) -> tuple[Path, list[dict]]:
     results = [{**result, "text": article["text"]}
                for article, result in zip(articles, classifier.score_articles(articles),
                                           strict=True)]
-    return write_outputs(out, results, []), results
+    out.mkdir(parents=True, exist_ok=True)
+    write_html(out / "report.html", results, [], {})
+    return out / "report.html", results
 
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

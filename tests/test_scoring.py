@@ -43,7 +43,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def classifier(tiny_model) -> StanceClassifier:
-    return StanceClassifier.load(tiny_model, device="cpu")
+    return StanceClassifier.load(tiny_model, device="cpu", backend="torch")
 
 
 def test_offsets_index_the_article_text(classifier):
@@ -60,15 +60,15 @@ def test_offsets_index_the_article_text(classifier):
 def test_context_is_previous_sentence_of_same_article(classifier, monkeypatch):
     # What training with data.context=previous records; the module's model is reused
     # because training another would double this file's run time.
-    classifier = StanceClassifier(classifier.backend, {**classifier.meta, "context": "previous"})
+    classifier = StanceClassifier(classifier.model, {**classifier.meta, "context": "previous"})
     seen: dict[str, str | None] = {}
-    logits = classifier.backend.logits
+    logits = classifier.model.logits
 
     def spy(texts, contexts=None, batch_size=64):
         seen.update(zip(texts, contexts, strict=True))
         return logits(texts, contexts, batch_size)
 
-    monkeypatch.setattr(classifier.backend, "logits", spy)
+    monkeypatch.setattr(classifier.model, "logits", spy)
     first = ["Norland attacked the port at dawn.", "**The port** was built in 1990.",
              "Sudria declined to comment."]
     second = ["Ostmark will respond unless the convoy stops.", "Talks resume on Monday."]
@@ -202,7 +202,7 @@ def test_jsonl_input_writes_every_output(tiny_model, tmp_path):
     sentences = read_jsonl(out / "sentences.jsonl")
     assert set(sentences[0]) == {"article_id", "index", "start", "end", "text", "label",
                                  "score", "scores"}
-    assert len(sentences) == sum(len(r["sentences"]) for r in run.results)
+    assert len(sentences) == run.n_sentences
     articles = read_jsonl(out / "articles.jsonl")
     assert [a["article_id"] for a in articles] == ["calm", "tense"]
     assert articles[0]["title"] == "Calm <talks>" and "date" not in articles[0]
@@ -242,8 +242,8 @@ def test_predict_follows_the_pipeline_shapes(classifier):
     assert len(classifier.predict(texts[0], top_k=None)) == 3
     assert [len(r) for r in classifier.predict(texts, top_k=2)] == [2, 2]
     # Same structure and ranking as the pipeline; the scores differ by the temperature.
-    pipe = pipeline("text-classification", model=classifier.backend.model,
-                    tokenizer=classifier.backend.tokenizer, device="cpu")
+    pipe = pipeline("text-classification", model=classifier.model.model,
+                    tokenizer=classifier.model.tokenizer, device="cpu")
     assert [r["label"] for r in pipe(texts)] == [r["label"] for r in one]
     assert [[r["label"] for r in row] for row in pipe(texts, top_k=None)] == [
         [r["label"] for r in row] for row in ranked]

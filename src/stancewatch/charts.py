@@ -148,7 +148,8 @@ def _skipped_note(reasons: Counter, examples: dict[str, str]) -> str:
     return "Not plotted: " + "; ".join(parts) + "." if parts else ""
 
 
-def timeline_svg(rows: Iterable[dict], link: Callable[[dict], str] | None = None) -> str | None:
+def timeline_svg(rows: Iterable[dict], link: Callable[[dict], str | None] | None = None
+                 ) -> str | None:
     """Threat score over time: one point per dated article (coloured by source when
     articles have one) and a rolling median line, as an HTML fragment with an inline SVG;
     ``link(row)`` gives a point's link target. None when fewer than two articles carry a
@@ -204,7 +205,8 @@ def timeline_svg(rows: Iterable[dict], link: Callable[[dict], str] | None = None
         dot = (f'<circle cx="{x(when):.1f}" cy="{y(score):.1f}" r="{radius}" '
                f'fill="{colours.get(source, PALETTE[0])}" fill-opacity="{opacity}">'
                f"<title>{escape(tip)}</title></circle>")
-        parts.append(f'<a href="{escape(link(row))}">{dot}</a>' if link else dot)
+        target = link(row) if link else None
+        parts.append(f'<a href="{escape(target)}">{dot}</a>' if target else dot)
     line = " ".join(f"{x(t):.1f},{y(m):.1f}" for t, m in zip(times, medians, strict=True))
     parts.append(f'<polyline class="median" points="{line}"/></svg>')
     days = "day" if window == 1 else f"{window} days"
@@ -291,7 +293,7 @@ def source_table(rows: Iterable[dict]) -> str | None:
             f"<table class=sources>{head}{_source_rows(shown)}</table>{more}</section>")
 
 
-def charts_html(rows: Iterable[dict], link: Callable[[dict], str] | None = None) -> str:
+def charts_html(rows: Iterable[dict], link: Callable[[dict], str | None] | None = None) -> str:
     """Every chart the rows support, in report order ("" when none does)."""
     rows = list(rows)
     return "".join(part for part in (timeline_svg(rows, link), source_table(rows)) if part)

@@ -27,19 +27,28 @@ def _fail(err: Exception, verbose: bool) -> None:
     sys.exit(f"error: {err}")
 
 
+ENGINES = ("local", "ray")
+
+
 def score(cfg: DictConfig) -> None:
     """Score articles; print the most threatening ones and where the report is."""
     configure_output(cfg.verbose)
+    from hydra.utils import instantiate
+
     from .scoring import score_path, threat_table
 
     try:
+        if cfg.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {cfg.engine!r}")
         run = score_path(cfg.input, cfg.output_dir, cfg.model_dir, fmt=cfg.format,
                          batch_size=cfg.batch_size, device=cfg.device,
-                         chunk_size=cfg.chunk_size)
-    except USER_ERRORS as err:
+                         chunk_size=cfg.chunk_size, backend=cfg.backend, threads=cfg.threads,
+                         engine=instantiate(cfg.ray) if cfg.engine == "ray" else None,
+                         report_articles=cfg.report_articles, top=cfg.top)
+    except (*USER_ERRORS, ImportError) as err:
         _fail(err, cfg.verbose)
-    print(threat_table(run.results, cfg.top))
-    print(f"{len(run.results)} articles scored -> {run.report}")
+    print(threat_table(run.top))
+    print(f"{run.n_articles} articles, {run.n_sentences} sentences scored -> {run.report}")
     if run.errors:
         sys.exit(f"{len(run.errors)} inputs failed: see {Path(cfg.output_dir) / 'errors.jsonl'}")
 
@@ -67,14 +76,15 @@ def train(cfg: DictConfig) -> float:
     configure_output(cfg.verbose)
     from hydra.core.hydra_config import HydraConfig
 
-    from .training import run_training
+    from .training import is_main_process, run_training
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         objective = run_training(cfg, run_dir)
     except USER_ERRORS as err:
         _fail(err, cfg.verbose)
-    print(_training_summary(run_dir))
+    if is_main_process():
+        print(_training_summary(run_dir))
     return objective
 
 
@@ -86,8 +96,8 @@ def evaluate(cfg: DictConfig) -> None:
     try:
         metrics = evaluate_file(cfg.model_dir, cfg.data.path, cfg.output_dir,
                                 batch_size=cfg.batch_size, device=cfg.device, name=cfg.data.name,
-                                split=cfg.data.split)
-    except USER_ERRORS as err:
+                                split=cfg.data.split, backend=cfg.backend)
+    except (*USER_ERRORS, ImportError) as err:
         _fail(err, cfg.verbose)
     print(f"n={metrics['n']} accuracy={metrics['accuracy']:.3f} macro_f1={metrics['macro_f1']:.3f}"
           f" -> {cfg.output_dir}")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # Read by transformers, datasets, huggingface_hub and tokenizers when first imported:
 # set before the commands import them.
@@ -37,6 +39,24 @@ def configure_output(verbose: bool) -> None:
 
 def is_verbose() -> bool:
     return _verbose
+
+
+@contextmanager
+def libraries_quiet(*names: str) -> Iterator[None]:
+    """Within the block, the named loggers ("" is the root, where some libraries log
+    directly) show errors only, unless output is verbose."""
+    if _verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name or None) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 class ConsoleFormatter(logging.Formatter):

@@ -77,7 +77,7 @@ def write_evaluation(out_dir: Path, name: str, metrics: dict, predictions: list[
 
 def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_dir: str | Path,
                   batch_size: int = 64, device: str = "auto", name: str | None = None,
-                  split: str | None = None) -> dict:
+                  split: str | None = None, backend: str = "auto") -> dict:
     """Score a labelled JSON Lines file (only its rows with ``split`` when given); write
     metrics.json, predictions.jsonl, a report and a confusion matrix into ``output_dir``;
     add the result to the model's run record (and model card) when the model comes from a
@@ -101,18 +101,19 @@ def evaluate_file(model_dir: str | Path | None, data_path: str | Path, output_di
         if name in TRAINING_SETS and name in record.get("metrics", {}):
             raise ValueError(f"the run already has metrics named {name!r} from training: "
                              "pass data.name= to name this evaluation")
-    classifier = StanceClassifier.load(model_dir, device=device)
+    classifier = StanceClassifier.load(model_dir, device=device, backend=backend)
     metrics, predictions = evaluate_rows(classifier, rows, batch_size)
     write_json(output_dir / "metrics.json", metrics)
     write_evaluation(output_dir, name, metrics, predictions)
-    entry = {"dataset": name, "data_path": str(data_path), "data_hash": data_hash(rows),
+    entry = {"dataset": name, "backend": classifier.backend, "data_path": str(data_path),
+             "data_hash": data_hash(rows),
              "output_dir": str(output_dir), "evaluated": now()}
     write_record(output_dir, {
         "name": f"evaluate-{name}", "tags": ["evaluation"], "kind": "evaluate",
         "run_dir": str(output_dir), "model_dir": str(model_dir), "started": started,
         "ended": now(), "wall_seconds": time.perf_counter() - clock,
         "git_commit": git_commit(), "data_hash": entry["data_hash"],
-        "config": {}, "metrics": {name: metrics}})
+        "config": {"backend": classifier.backend}, "metrics": {name: metrics}})
     if record is not None:
         record.setdefault("metrics", {})[name] = metrics
         record.setdefault("evaluations", []).append(entry)

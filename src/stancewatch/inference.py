@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from .articles import OPTIONAL_FIELDS
-from .baselines import KeywordRules, TfidfLogReg
 from .calibration import softmax_with_temperature
 from .labels import LABEL2ID, LABELS
-from .modeling import TransformerModel
 from .records import META_FILE
+from .runtime import ONNX_BACKENDS, resolve_backend
 from .segment import model_text, split_sentences
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
-BACKENDS = {cls.kind: cls for cls in (TransformerModel, TfidfLogReg, KeywordRules)}
+# Model kinds and where they live, imported on first load: scoring with ONNX Runtime never
+# imports the training stack (the Trainer, datasets, scikit-learn: about 200 MB).
+MODEL_KINDS = {"transformer": "modeling:TransformerModel",
+               "tfidf_logreg": "baselines:TfidfLogReg", "keyword_rules": "baselines:KeywordRules"}
 TOP_SENTENCES = 3
 # Articles whose sentences share one sorted pass: bigger sorts better, smaller streams sooner.
 CHUNK_SIZE = 64
@@ -41,9 +45,25 @@ def threat_score(probabilities: np.ndarray) -> float:
     return float(np.sort(sentence_threat(probabilities))[::-1][:TOP_SENTENCES].mean())
 
 
-class Backend(Protocol):
-    """What a model offers (TransformerModel, TfidfLogReg, KeywordRules); ``load`` is a
-    classmethod ``load(path, meta, device)`` on each."""
+def load_meta(path: str | Path | None = None) -> tuple[Path, dict]:
+    """A saved model's folder (``None``: ``models/default``) and its ``stancewatch.json``,
+    checked; raises ``FileNotFoundError`` saying how to get a model when there is none."""
+    path = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    meta_path = path / META_FILE
+    if not meta_path.is_file():
+        hint = ("train it with `make model`" if path == DEFAULT_MODEL_DIR
+                else "point to a run's model/ directory or to models/default")
+        raise FileNotFoundError(f"no stancewatch model at {path} ({META_FILE} missing): {hint}")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta.get("kind") not in MODEL_KINDS:
+        raise ValueError(f"{meta_path}: unknown model kind {meta.get('kind')!r}")
+    return path, meta
+
+
+class StanceModel(Protocol):
+    """What a model kind offers (TransformerModel, TfidfLogReg, KeywordRules); ``load`` is
+    a classmethod ``load(path, meta, device)`` on each. Scoring needs only ``logits``, which
+    is all that a transformer run by another runtime (``OnnxTransformer``) has."""
 
     kind: str
 
@@ -65,9 +85,11 @@ class StanceClassifier:
     ``predict`` follows the transformers text-classification pipeline's output shape.
     """
 
-    def __init__(self, backend: Backend, meta: dict) -> None:
-        self.backend = backend
+    def __init__(self, model: StanceModel, meta: dict, backend: str | None = None) -> None:
+        self.model = model
         self.meta = meta
+        # The runtime (see stancewatch.runtime); "native" for models that are not transformers.
+        self.backend = backend or ("torch" if model.kind == "transformer" else "native")
 
     @property
     def context(self) -> str:
@@ -78,34 +100,50 @@ class StanceClassifier:
         return float(self.meta.get("temperature", 1.0))
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "auto") -> StanceClassifier:
-        """Load a saved model directory; ``None`` loads ``models/default``."""
-        path = Path(path) if path is not None else DEFAULT_MODEL_DIR
-        meta_path = path / META_FILE
-        if not meta_path.is_file():
-            hint = ("train it with `make model`" if path == DEFAULT_MODEL_DIR
-                    else "point to a run's model/ directory or to models/default")
-            raise FileNotFoundError(f"no stancewatch model at {path} ({META_FILE} missing): {hint}")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("kind") not in BACKENDS:
-            raise ValueError(f"{meta_path}: unknown model kind {meta.get('kind')!r}")
-        return cls(BACKENDS[meta["kind"]].load(path, meta, device=device), meta)
+    def load(cls, path: str | Path | None = None, device: str = "auto", backend: str = "auto",
+             threads: int | None = None) -> StanceClassifier:
+        """Load a saved model directory; ``None`` loads ``models/default``.
+
+        ``backend`` is the runtime of a transformer model: ``torch``, ``onnx``,
+        ``onnx_int8`` or ``auto`` (see :mod:`stancewatch.runtime`); an ONNX backend
+        exports the model into its folder on first use. ``threads`` caps the CPU threads
+        (default: every core this process may use).
+        """
+        path, meta = load_meta(path)
+        backend = resolve_backend(backend, meta["kind"], device)
+        if backend in ONNX_BACKENDS:
+            from .runtime.onnx import OnnxTransformer
+
+            return cls(OnnxTransformer.load(path, meta, backend, threads), meta, backend)
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)  # process-wide: PyTorch has one intra-op pool
+        module, name = MODEL_KINDS[meta["kind"]].split(":")
+        kind = getattr(importlib.import_module(f".{module}", __package__), name)
+        return cls(kind.load(path, meta, device=device), meta, backend)
 
     def save(self, path: str | Path) -> None:
+        if self.backend in ONNX_BACKENDS:
+            raise ValueError(f"a classifier loaded with backend={self.backend} cannot be saved:"
+                             " its ONNX files derive from the PyTorch model (backend=torch)")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.backend.save(path)
+        self.model.save(path)
         (path / META_FILE).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
 
     def predict_proba(self, texts: list[str], contexts: list[str | None] | None = None,
                       batch_size: int = 64) -> np.ndarray:
-        """Calibrated probabilities, shape (len(texts), 3), columns in LABELS order."""
+        """Calibrated probabilities, shape (len(texts), 3), columns in LABELS order.
+
+        Transformer models run the texts shortest first, in batches of ``batch_size``
+        (little padding), and return them in input order."""
         texts = [model_text(t) for t in texts]
         if self.context == "previous":
             contexts = [model_text(c) if c else None for c in (contexts or [None] * len(texts))]
         else:
             contexts = None
-        logits = self.backend.logits(texts, contexts, batch_size=batch_size)
+        logits = self.model.logits(texts, contexts, batch_size=batch_size)
         return softmax_with_temperature(logits, self.temperature)
 
     def predict(self, texts: str | list[str], contexts: list[str | None] | None = None,
@@ -131,29 +169,41 @@ class StanceClassifier:
                        chunk_size: int = CHUNK_SIZE) -> Iterator[dict]:
         """Score many articles (dicts with ``text`` and optional ``id``, or strings).
 
-        Sentences of up to ``chunk_size`` articles go through the model in one pass,
-        sorted by length so batches pad little; results come back in input order.
+        Sentences of up to ``chunk_size`` articles go through the model in one pass (the
+        more sentences, the better the length sort packs batches); results come back in
+        input order.
         """
+        # Splitting is pure Python and the model runs mostly outside the GIL: the next
+        # chunk is split in a thread while this one is scored.
+        with ThreadPoolExecutor(1) as splitter:
+            pending = None
+            for chunk in self._chunks(articles, chunk_size):
+                split = splitter.submit(lambda c: [split_sentences(a["text"]) for a in c], chunk)
+                if pending is not None:
+                    yield from self._score_chunk(*pending, batch_size)
+                pending = chunk, split
+            if pending is not None:
+                yield from self._score_chunk(*pending, batch_size)
+
+    @staticmethod
+    def _chunks(articles: Iterable[dict | str], chunk_size: int) -> Iterator[list[dict]]:
         chunk: list[dict] = []
         for number, article in enumerate(articles):
             if isinstance(article, str):
                 article = {"text": article}
             chunk.append({**article, "id": article.get("id") or f"article-{number}"})
             if len(chunk) == chunk_size:
-                yield from self._score_chunk(chunk, batch_size)
+                yield chunk
                 chunk = []
         if chunk:
-            yield from self._score_chunk(chunk, batch_size)
+            yield chunk
 
-    def _score_chunk(self, articles: list[dict], batch_size: int) -> list[dict]:
-        split = [split_sentences(a["text"]) for a in articles]
+    def _score_chunk(self, articles: list[dict], split: Future, batch_size: int) -> list[dict]:
+        split = split.result()
         flat = [(a, s, sentences[s.index - 1].text if s.index else None)
                 for a, sentences in zip(articles, split, strict=True) for s in sentences]
-        order = sorted(range(len(flat)), key=lambda i: len(flat[i][1].text))
-        probabilities = np.zeros((len(flat), len(LABELS)))
-        if flat:
-            probabilities[order] = self.predict_proba(
-                [flat[i][1].text for i in order], [flat[i][2] for i in order], batch_size)
+        probabilities = self.predict_proba([s.text for _, s, _ in flat],
+                                           [context for _, _, context in flat], batch_size)
         results, offset = [], 0
         for article, sentences in zip(articles, split, strict=True):
             probs = probabilities[offset: offset + len(sentences)]

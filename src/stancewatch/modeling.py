@@ -29,6 +29,7 @@ from .labels import LABEL2ID, LABELS
 from .losses import NO_LABEL, class_weights, stance_loss
 from .metrics import macro_f1
 from .progress import use_one_bar
+from .runtime.batching import encode, run_sorted
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +49,6 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def encode(
-    tokenizer: PreTrainedTokenizerBase,
-    texts: list[str],
-    contexts: list[str | None] | None,
-    max_length: int,
-) -> dict:
-    """Tokenise sentences, with the context as the second segment of a pair when given.
-
-    ``longest_first`` trims whichever of the two is longer, token by token, so a long
-    context gives way before a short sentence does.
-    """
-    if contexts is None:
-        return tokenizer(texts, truncation=True, max_length=max_length)
-    return tokenizer(
-        texts,
-        [c or "" for c in contexts],
-        truncation="longest_first",
-        max_length=max_length,
-    )
 
 
 class _FirstStep(TrainerCallback):
@@ -213,6 +195,9 @@ class TransformerModel:
             logging_steps=settings["logging_steps"],
             report_to=list(settings["report_to"]),
             use_cpu=self.device.type == "cpu",
+            # stance_loss is a per-process mean (DDP averages the gradients); averaging over
+            # processes as well would scale the loss by their number.
+            average_tokens_across_devices=False,
             dataloader_num_workers=0,
             train_sampling_strategy="group_by_length" if settings["group_by_length"]
             else "random",
@@ -250,15 +235,16 @@ class TransformerModel:
     def logits(
         self, texts: list[str], contexts: list[str | None] | None = None, batch_size: int = 64
     ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
         self.model.to(self.device).eval()
-        out = []
-        for start in range(0, len(texts), batch_size):
-            chunk_contexts = contexts[start : start + batch_size] if contexts is not None else None
-            batch = encode(self.tokenizer, texts[start : start + batch_size], chunk_contexts,
-                           self.max_length)
-            batch = self.tokenizer.pad(batch, return_tensors="pt").to(self.device)
-            out.append(self.model(**batch).logits.float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(LABELS)), dtype=np.float32)
+
+        def forward(arrays: dict[str, np.ndarray]) -> np.ndarray:
+            batch = {key: torch.from_numpy(value).to(self.device) for key, value in arrays.items()}
+            return self.model(**batch).logits.float().cpu().numpy()
+
+        encoded = encode(self.tokenizer, texts, contexts, self.max_length)
+        return run_sorted(self.tokenizer, encoded, batch_size, forward, len(LABELS))
 
     def save(self, path: Path) -> None:
         self.model.save_pretrained(path, safe_serialization=True)

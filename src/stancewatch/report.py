@@ -3,7 +3,6 @@ self-contained HTML report with every sentence highlighted by its label."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable
 from html import escape
@@ -12,9 +11,8 @@ from pathlib import Path
 from .articles import ArticleError
 from .charts import charts_html
 from .labels import COLOURS, DESCRIPTIONS, LABELS
-from .records import flatten, write_jsonl
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "parquet")
 REPORT_FILE = "report.html"
 # A highlight's opacity grows with the label's probability, up to these.
 MAX_ALPHA = {"hostile": 0.55, "conditional": 0.55, "neutral": 0.18}
@@ -87,16 +85,6 @@ def article_row(result: dict) -> dict:
 def by_threat(results: Iterable[dict]) -> list[dict]:
     """Most threatening first; ties keep input order."""
     return sorted(results, key=lambda r: -r["summary"]["threat_score"])
-
-
-def write_csv(path: Path, rows: Iterable[dict]) -> None:
-    """Nested values flattened to dotted columns (``scores.hostile``); lists as JSON."""
-    flat = [flatten(row) for row in rows]
-    columns = list(dict.fromkeys(key for row in flat for key in row))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(flat)
 
 
 def _sentence_html(sentence: dict) -> str:
@@ -177,15 +165,18 @@ def _legend() -> str:
 
 
 def write_html(path: Path, results: list[dict], errors: list[ArticleError],
-               info: dict[str, str]) -> None:
+               info: dict[str, str], articles: list[dict] | None = None) -> None:
     """``report.html``: the threat score over time and by source (when the articles
     carry dates and sources), a table of articles ranked by threat score, then each
     article's text in that order with every sentence highlighted. Each result needs the
-    article's ``text`` besides its scores."""
+    article's ``text`` besides its scores. The charts show ``articles`` (rows as in
+    ``articles.jsonl``; default: the results), which may be more than the results shown
+    in full; a chart point links to its article when it is shown."""
     ranked = by_threat(results)
     anchors = {r["article_id"]: _anchor(rank) for rank, r in enumerate(ranked, 1)}
-    charts = charts_html([article_row(r) for r in results],
-                         link=lambda row: f"#{anchors[row['article_id']]}")
+    charts = charts_html(articles if articles is not None else map(article_row, results),
+                         link=lambda row: f"#{anchors[row['article_id']]}"
+                         if row["article_id"] in anchors else None)
     n_sentences = sum(r["summary"]["n_sentences"] for r in results)
     facts = [f"{len(results)} articles", f"{n_sentences} sentences",
              *(f"{k}: {v}" for k, v in info.items())]
@@ -204,21 +195,3 @@ def write_html(path: Path, results: list[dict], errors: list[ArticleError],
         + "".join(_article_html(rank, result) for rank, result in enumerate(ranked, 1))
         + f"<script>{_SCRIPT}</script></body></html>\n")
     path.write_text(page, encoding="utf-8")
-
-
-def write_outputs(output_dir: Path, results: list[dict], errors: list[ArticleError],
-                  fmt: str = "jsonl", info: dict[str, str] | None = None) -> Path:
-    """Write every output file into ``output_dir``; returns the report's path."""
-    check_format(fmt)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    sentences = [row for result in results for row in sentence_rows(result)]
-    articles = [article_row(result) for result in results]
-    write_jsonl(output_dir / "sentences.jsonl", sentences)
-    write_jsonl(output_dir / "articles.jsonl", articles)
-    write_jsonl(output_dir / "errors.jsonl", (e.to_dict() for e in errors))
-    if fmt == "csv":
-        write_csv(output_dir / "sentences.csv", sentences)
-        write_csv(output_dir / "articles.csv", articles)
-    report = output_dir / REPORT_FILE
-    write_html(report, results, errors, info or {})
-    return report

@@ -1,85 +1,147 @@
 """Scoring new articles end to end: read the input, label every sentence in batched
-passes, write the outputs and the report."""
+passes, write each article's rows as soon as it is scored, then the report."""
 
 from __future__ import annotations
 
 import sys
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from tqdm import tqdm
 
 from .articles import ArticleError, count_inputs, read_articles
-from .inference import CHUNK_SIZE, StanceClassifier
+from .inference import CHUNK_SIZE, StanceClassifier, load_meta
+from .outputs import REPORT_ARTICLES, ScoreWriter, finish, most_threatening
 from .records import now
-from .report import by_threat, check_format, write_outputs
+from .report import check_format
+from .runtime import ONNX_BACKENDS, resolve_backend
 
 
 @dataclass
 class ScoreRun:
-    """What a scoring run produced: results in input order (each with its ``text``),
-    the inputs that failed, and where the report is."""
+    """What a scoring run produced: counts, the inputs that failed, the ``top`` most
+    threatening articles (their ``articles.jsonl`` rows, highest first) and where the
+    outputs are."""
 
-    results: list[dict]
+    output_dir: Path
+    n_articles: int
+    n_sentences: int
     errors: list[ArticleError]
+    top: list[dict]
     report: Path
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How to load and run the model, wherever it runs."""
+
+    model_dir: Path
+    device: str = "auto"
+    backend: str = "auto"
+    threads: int | None = None
+    batch_size: int = 64
+    chunk_size: int = CHUNK_SIZE
+
+    def load(self) -> StanceClassifier:
+        return StanceClassifier.load(self.model_dir, device=self.device, backend=self.backend,
+                                     threads=self.threads)
+
+
+class Engine(Protocol):
+    """Where articles are scored: results (``score_articles`` dicts) and input errors,
+    in input order."""
+
+    def results(self, input_path: Path, settings: ModelSettings
+                ) -> Iterator[dict | ArticleError]: ...
+
+    def describe(self) -> str: ...
+
+
+class LocalEngine:
+    """This process: articles stream from the input through the model in chunks. A
+    ``classifier`` already loaded is used as it is (the settings' model is not loaded)."""
+
+    def __init__(self, classifier: StanceClassifier | None = None) -> None:
+        self.classifier = classifier
+
+    def results(self, input_path: Path, settings: ModelSettings
+                ) -> Iterator[dict | ArticleError]:
+        classifier = self.classifier or settings.load()
+        # Inputs that fail while a chunk fills are passed on before its results, so that
+        # errors.jsonl keeps input order as the other files do.
+        errors: list[ArticleError] = []
+
+        def articles() -> Iterator[dict]:
+            for item in read_articles(input_path):
+                if isinstance(item, ArticleError):
+                    errors.append(item)
+                else:
+                    yield item
+
+        for result in classifier.score_articles(articles(), settings.batch_size,
+                                                settings.chunk_size):
+            yield from errors
+            errors.clear()
+            yield result
+        yield from errors
+
+    def describe(self) -> str:
+        return "local (one process)"
 
 
 def score_path(input_path: str | Path, output_dir: str | Path,
                model_dir: str | Path | None = None, fmt: str = "jsonl",
                batch_size: int = 64, device: str = "auto", chunk_size: int = CHUNK_SIZE,
-               progress: bool = True) -> ScoreRun:
-    """Score a ``.txt`` file, a folder of them or a ``.jsonl`` file into ``output_dir``.
+               progress: bool = True, backend: str = "auto", threads: int | None = None,
+               engine: Engine | None = None, report_articles: int | None = REPORT_ARTICLES,
+               top: int = 10) -> ScoreRun:
+    """Score a ``.txt`` file, a folder of them, a ``.jsonl`` or a ``.parquet`` file into
+    ``output_dir``, on ``engine`` (default: this process).
 
     Inputs that cannot be read are reported on stderr and in ``errors.jsonl``; the rest
     are scored. Raises ``DataError``/``FileNotFoundError``/``ValueError`` when nothing
     can be scored at all (bad input path, missing model, unknown format).
     """
     check_format(fmt)  # before the model loads, not after scoring
-    source = read_articles(input_path)
-    # Resolved, so that load() recognises models/default however the path was spelled
-    # and says how to train it when it is missing.
-    model_dir = Path(model_dir).resolve() if model_dir is not None else None
-    classifier = StanceClassifier.load(model_dir, device=device)
-    errors: list[ArticleError] = []
-    # score_articles returns results in input order, so texts queue up in step with them.
-    texts: deque[str] = deque()
+    read_articles(input_path)  # a bad input path fails here, before anything is written
+    # Resolved, so that models/default is recognised however the path was spelled
+    # (and a missing one says how to train it).
+    model_path, meta = load_meta(Path(model_dir).resolve() if model_dir is not None else None)
+    backend = resolve_backend(backend, meta["kind"], device)
+    if backend in ONNX_BACKENDS:
+        from .runtime.onnx import export_onnx
+
+        export_onnx(model_path)  # once, here, rather than in every worker at the same time
+    settings = ModelSettings(model_path, device, backend, threads, batch_size, chunk_size)
+    engine = engine or LocalEngine()
+    info = {"model": f"{meta['kind']} from {model_dir or 'models/default'} ({backend})",
+            "engine": engine.describe(), "input": str(input_path)}
     bar = tqdm(total=count_inputs(input_path), desc="scoring", unit="article",
                disable=not progress, file=sys.stderr)
-
-    def articles() -> Iterator[dict]:
-        for item in source:
+    with ScoreWriter(output_dir) as writer:
+        for item in engine.results(Path(input_path), settings):
             if isinstance(item, ArticleError):
-                errors.append(item)
+                writer.error(item)
                 tqdm.write(f"error: {item}", file=sys.stderr)
-                bar.update()
             else:
-                texts.append(item["text"])
-                yield item
-
-    results = []
-    for result in classifier.score_articles(articles(), batch_size, chunk_size):
-        results.append({**result, "text": texts.popleft()})
-        bar.update()
-    bar.close()
-    info = {"model": f"{classifier.meta.get('kind')} from {model_dir or 'models/default'}",
-            "input": str(input_path), "scored": now()}
-    report = write_outputs(Path(output_dir), results, errors, fmt, info)
-    return ScoreRun(results, errors, report)
+                writer.write(item)
+            bar.update()
+        bar.close()
+        report = finish(writer, fmt, input_path, {**info, "scored": now()}, report_articles)
+    return ScoreRun(Path(output_dir), writer.n_articles, writer.n_sentences, writer.errors,
+                    most_threatening(Path(output_dir), top), report)
 
 
-def threat_table(results: list[dict], top: int = 10) -> str:
-    """A plain-text table of the ``top`` most threatening articles."""
-    ranked = by_threat(results)[:top]
-    if not ranked:
+def threat_table(articles: list[dict]) -> str:
+    """A plain-text table of ``articles`` (``articles.jsonl`` rows, e.g. ``ScoreRun.top``)."""
+    if not articles:
         return "no articles scored"
     lines = [f"{'threat':>6} {'hostile':>7} {'cond.':>5} {'sents':>5}  article"]
-    for result in ranked:
-        summary = result["summary"]
-        name = result["article_id"] + (f"  {result['title']}" if result.get("title") else "")
-        lines.append(f"{summary['threat_score']:6.2f} {summary['counts']['hostile']:7d} "
-                     f"{summary['counts']['conditional']:5d} {summary['n_sentences']:5d}  "
+    for row in articles:
+        name = row["article_id"] + (f"  {row['title']}" if row.get("title") else "")
+        lines.append(f"{row['threat_score']:6.2f} {row['counts']['hostile']:7d} "
+                     f"{row['counts']['conditional']:5d} {row['n_sentences']:5d}  "
                      f"{name[:70]}")
     return "\n".join(lines)

@@ -35,10 +35,10 @@ def _write_log_history(history: list[dict], path: Path) -> None:
         writer.writerows(history)
 
 
-def _calibrate(backend, rows: list[dict], context: bool, sets: list[str]) -> dict:
+def _calibrate(model, rows: list[dict], context: bool, sets: list[str]) -> dict:
     """Fit the temperature on ``rows`` (the selection sets, named ``sets``)."""
     texts, contexts = model_inputs(rows, context)
-    logits = backend.logits(texts, contexts)
+    logits = model.logits(texts, contexts)
     y = np.array([LABEL2ID[r["label"]] for r in rows])
     temperature = fit_temperature(logits, y)
     return {
@@ -63,6 +63,11 @@ def export_model(model_dir: Path, export: Path) -> None:
     log.info("model exported to %s", export)
 
 
+def is_main_process() -> bool:
+    """False in every process but the first under torchrun or accelerate launch."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def run_training(cfg: DictConfig, run_dir: Path) -> float:
     """Train as configured; returns the selection sets' macro-F1 (the sweep objective)."""
     started, clock = now(), time.perf_counter()
@@ -71,25 +76,28 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
     for key, value in (cfg.logger.get("env") or {}).items():
         os.environ.setdefault(key, str(value))
     data = instantiate(cfg.data)
-    backend = instantiate(cfg.model)
+    model = instantiate(cfg.model)
     use_context = data.context == "previous"
     settings = {**OmegaConf.to_container(cfg.trainer, resolve=True),
                 "report_to": list(cfg.logger.report_to)}
-    log.info("training %s on %d sentences (%s; context=%s), selecting on %s", backend.kind,
+    log.info("training %s on %d sentences (%s; context=%s), selecting on %s", model.kind,
              len(data.splits["train"]),
              ", ".join(f"{k} {v}" for k, v in data.train_sources.items()), data.context,
              " + ".join(data.selection_sets))
     fit_clock = time.perf_counter()
-    info = backend.fit(data.splits["train"], data.selection, context=use_context,
+    info = model.fit(data.splits["train"], data.selection, context=use_context,
                        settings=settings, work_dir=run_dir / "checkpoints", seed=cfg.seed,
                        resume=bool(cfg.resume),
                        monitor={name: data.splits[name] for name in data.monitor_sets})
     train_seconds = time.perf_counter() - fit_clock
+    if not is_main_process():
+        # Under torchrun or accelerate launch, the first process writes the run's files.
+        return info["best_selection_macro_f1"]
     if info.get("log_history"):
         _write_log_history(info.pop("log_history"), run_dir / "log_history.csv")
-    calibration = _calibrate(backend, data.selection, use_context, data.selection_sets)
+    calibration = _calibrate(model, data.selection, use_context, data.selection_sets)
     meta = {
-        "kind": backend.kind,
+        "kind": model.kind,
         "labels": list(LABELS),
         "context": data.context,
         "temperature": calibration["temperature"],
@@ -98,9 +106,9 @@ def run_training(cfg: DictConfig, run_dir: Path) -> float:
         "selected_on": data.selection_sets,
         "git_commit": git_commit(),
         "created": now(),
-        **backend.describe(),
+        **model.describe(),
     }
-    classifier = StanceClassifier(backend, meta)
+    classifier = StanceClassifier(model, meta)
     classifier.save(run_dir / "model")
     metrics = {"calibration": calibration,
                "train": {"n": len(data.splits["train"]), "sources": data.train_sources,
