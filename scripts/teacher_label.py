@@ -1,5 +1,5 @@
 """Label unlabelled real text with a teacher model's probabilities (for distillation):
-python scripts/teacher_label.py model_dir=TEACHER_MODEL [output=data/teacher_labels.jsonl]
+python scripts/teacher_label.py model_dirs=[TEACHER_MODEL,...] [output=data/teacher_labels.jsonl]
 Resumable: run it again after a kill and it labels only what is missing."""
 
 import os
@@ -20,9 +20,9 @@ def main(cfg: DictConfig) -> None:
     text = {"news": cfg.data.news_path, "ungdc": cfg.data.ungdc_dir,
             "unscon": cfg.data.unscon_path}
     try:
-        pool, labelled = label_unlabelled(cfg.model_dir, cfg.output, list(cfg.data.real_labels),
+        pool, labelled = label_unlabelled(list(cfg.model_dirs), cfg.output, list(cfg.data.real_labels),
                                           text, dict(cfg.pool), cfg.seed, cfg.batch_size,
-                                          cfg.device)
+                                          cfg.device, cfg.backend)
     except (DataError, FileNotFoundError, ValueError) as err:
         sys.exit(f"error: {err}")
     print(f"{pool} sentences in the pool, {labelled} labelled now -> {cfg.output}")

@@ -53,7 +53,7 @@ def test_help_lists_the_commands_and_their_main_keys(tmp_path):
     assert re.search(r"^  input\s+\?\?\? \(required\)", score, re.M)
     assert re.search(r"^  format\s+jsonl\s+# jsonl \| csv", score, re.M)
     train = run(["train", "-h"], tmp_path).stdout
-    assert re.search(r"^  experiment\s+.*\breal\b.*\(default: none\)", train, re.M)
+    assert re.search(r"^  experiment\s+.*\bdistil\b.*\(default: none\)", train, re.M)
     assert re.search(r"^  model\s+.*\bminilm\b.*\(default: minilm\)", train, re.M)
     unknown = run(["scroe"], tmp_path)
     assert unknown.returncode != 0 and "unknown command 'scroe'" in unknown.stderr

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, SHARED, make_news, make_rows, write_jsonl
 
 from stancewatch.data import DataError, StanceData, read_teacher_labels, real_rows
-from stancewatch.distill import held_out_articles, label_pool, unlabelled_pool
+from stancewatch.distill import held_out_articles, label_pool, label_unlabelled, unlabelled_pool
 
 TEACHER_LABELS = ROOT / "data" / "teacher_labels.jsonl"
 NEWS = SHARED / "data" / "allsides_news" / "articles.jsonl"
@@ -63,7 +63,7 @@ def test_teacher_labelling_survives_sigkill(tmp_path, train_tiny):
     run_dir = train_tiny(run_dir=tmp_path / "teacher")
     out = tmp_path / "teacher_labels.jsonl"
     cmd = [sys.executable, str(ROOT / "scripts" / "teacher_label.py"),
-           f"model_dir={run_dir / 'model'}", f"output={out}", f"data.real_labels=[{labels}]",
+           f"model_dirs=[{run_dir / 'model'}]", f"output={out}", f"data.real_labels=[{labels}]",
            f"data.news_path={articles}", "data.ungdc_dir=null", "data.unscon_path=null",
            "pool.news=100000", "batch_size=4", "device=cpu",
            f"hydra.run.dir={tmp_path / 'hydra'}"]
@@ -82,6 +82,31 @@ def test_teacher_labelling_survives_sigkill(tmp_path, train_tiny):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == total == len({row["id"] for row in rows})
     assert all(abs(sum(row["p"]) - 1) < 1e-3 for row in rows)
+
+
+def test_several_teachers_give_their_mean_probability(tmp_path, train_tiny):
+    """An ensemble teacher: each soft label is the mean of the models' probabilities."""
+    from stancewatch.inference import StanceClassifier
+
+    articles, _ = make_news(tmp_path, n_articles=40)
+    labels = write_jsonl(tmp_path / "no_gold.jsonl", [])
+    models = [train_tiny(f"seed={seed}", "trainer.lr=5e-3", run_dir=tmp_path / f"t{seed}")
+              / "model"
+              for seed in (1, 2)]
+    text = {"news": articles}
+    out = tmp_path / "soft.jsonl"
+    total, _ = label_unlabelled(models, out, [labels], text, {"news": 30}, seed=0,
+                                device="cpu", backend="torch", progress=False)
+    soft = read_teacher_labels(out)
+    ids = sorted(soft)
+    rows = {row["id"]: row["text"] for row in unlabelled_pool(text, {"news": 30}, set(),
+                                                              set(), seed=0)}
+    each = [StanceClassifier.load(path, device="cpu", backend="torch").predict_proba(
+        [rows[i] for i in ids]) for path in models]
+    assert len(ids) == total == 30
+    assert abs(each[0] - each[1]).max() > 5e-4, "the two teachers should differ"
+    for k, i in enumerate(ids):
+        assert soft[i] == pytest.approx((each[0][k] + each[1][k]) / 2, abs=1e-4)
 
 
 def test_bad_teacher_rows_name_their_line(tmp_path):

@@ -22,7 +22,7 @@ EXAMPLES = """\
 examples:
   stancewatch score input=news.jsonl output_dir=out
   stancewatch score input=articles/ model_dir=outputs/runs/RUN/model format=csv
-  stancewatch train experiment=real seed=2
+  stancewatch train experiment=context seed=2
   stancewatch train -m seed=1,2,3
   stancewatch evaluate model_dir=models/default data.path=labelled.jsonl
   stancewatch compare a=outputs/runs/RUN_A b=outputs/runs/RUN_B"""

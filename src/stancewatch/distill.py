@@ -100,17 +100,29 @@ def label_pool(predict_proba: Callable[[list[str]], object], pool: list[dict], o
     return len(todo)
 
 
-def label_unlabelled(model_dir: str | Path, output: str | Path, label_paths: list[str],
+def label_unlabelled(model_dirs: list[str | Path], output: str | Path, label_paths: list[str],
                      text: dict[str, str | Path | None], counts: dict[str, int], seed: int,
-                     batch_size: int = 256, device: str = "auto", progress: bool = True
-                     ) -> tuple[int, int]:
+                     batch_size: int = 256, device: str = "auto", backend: str = "onnx",
+                     progress: bool = True) -> tuple[int, int]:
     """Draw the unlabelled pool (see :func:`unlabelled_pool`: no gold-labelled sentence,
-    nothing from a held-out article) and have the teacher at ``model_dir`` label it into
-    ``output``, resuming a killed run. Returns (pool size, newly labelled)."""
+    nothing from a held-out article) and have the teacher label it into ``output``,
+    resuming a killed run. The teacher is the model in ``model_dirs``, or the mean of
+    their probabilities when there are several (an ensemble). ``backend`` defaults to
+    float32 ONNX: as exact as PyTorch and faster, where int8 moves some probabilities too
+    far for soft labels. Returns (pool size, newly labelled)."""
     # the classifier brings in torch and transformers: only when labelling
+    import numpy as np
+
     from .inference import StanceClassifier
 
+    if not model_dirs:
+        raise ValueError("model_dirs is empty: give the teacher model's folder (or several)")
     gold = {i for path in label_paths for i in read_jsonl_labels(path)}
     pool = unlabelled_pool(text, counts, held_out_articles(label_paths), gold, seed)
-    teacher = StanceClassifier.load(model_dir, device=device)
-    return len(pool), label_pool(teacher.predict_proba, pool, output, batch_size, progress)
+    teachers = [StanceClassifier.load(path, device=device, backend=backend)
+                for path in model_dirs]
+
+    def predict_proba(texts: list[str]) -> np.ndarray:
+        return np.mean([teacher.predict_proba(texts) for teacher in teachers], axis=0)
+
+    return len(pool), label_pool(predict_proba, pool, output, batch_size, progress)
