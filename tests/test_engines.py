@@ -47,8 +47,13 @@ def test_ray_engine_matches_local_engine_row_for_row(tiny_model, tmp_path):
         articles.setdefault(row["article_id"], []).append(row["text"])
     for key, texts in articles.items():
         (source / f"{key}.txt").write_text(" ".join(texts), encoding="utf-8")
-    (source / "art3x.txt").write_bytes(b"\xff\xfe not UTF-8")
+    (source / "art3x.txt").write_bytes(b"\x00\x01 binary")
     (source / "art5x.txt").write_text(" \n", encoding="utf-8")
+    # Inputs flagged on the way: HTML, bytes that are not UTF-8, a sentence cut to the window
+    (source / "art6h.html").write_text("<p>Norland attacked the port.</p><p>Talks resume.</p>",
+                                       encoding="utf-8")
+    (source / "art7l.txt").write_bytes("Sudria d\xe9clined to comment.".encode("latin-1"))
+    (source / "art8r.txt").write_text(" ".join(["the convoy stops"] * 300), encoding="utf-8")
 
     outputs = {}
     for engine in ("local", "ray"):
@@ -59,8 +64,11 @@ def test_ray_engine_matches_local_engine_row_for_row(tiny_model, tmp_path):
     assert "ray (2 actors x 1 CPU; local)" in (tmp_path / "ray" / "report.html").read_text()
     local, ray = outputs["local"], outputs["ray"]
     assert [Path(e["file"]).name for e in ray["errors.jsonl"]] == ["art3x.txt", "art5x.txt"]
-    assert [a["article_id"] for a in local["articles.jsonl"]] == sorted(articles)
-    assert len(local["sentences.jsonl"]) == 72
+    assert [a["article_id"] for a in local["articles.jsonl"]] == sorted(
+        [*articles, "art6h", "art7l", "art8r"])
+    flags = {a["article_id"]: a["flags"] for a in local["articles.jsonl"]}
+    assert [flags[k] for k in ("art6h", "art7l", "art8r")] == [["html"], ["invalid_utf8"], []]
+    assert sum(s["flags"] == ["cut"] for s in local["sentences.jsonl"]) > 10
     for name in local:
         assert len(ray[name]) == len(local[name]), name
         for number, (a, b) in enumerate(zip(local[name], ray[name], strict=True)):
