@@ -14,6 +14,7 @@ Everything else (CSV, Parquet, ``report.html``) is built at the end from those f
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import errno
 import heapq
@@ -226,7 +227,10 @@ class ScoreWriter:
 
     def close(self) -> None:
         for handle in self._files.values():
-            handle.close()
+            # Every append is flushed, so only the rows of a write that already failed (and
+            # raised, saying what was kept) can be left in a buffer: closing drops them.
+            with contextlib.suppress(OSError):
+                handle.close()
 
     def __enter__(self) -> ScoreWriter:
         return self
