@@ -4,11 +4,13 @@ Hydra config composition, so that training runs for real in seconds."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -160,3 +162,9 @@ def make_news(root: Path, n_articles: int = 15, seed: int = 3) -> tuple[Path, Pa
         labels.append({"id": sentence["id"], "split": ("dev", "test", "train")[third],
                        "label": gold[(article, sentence["position"])]})
     return news, write_jsonl(root / "news_labels.jsonl", labels)
+
+
+# Property tests: a short budget in CI (seconds); HYPOTHESIS_PROFILE=fuzz searches longer.
+settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

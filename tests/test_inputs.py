@@ -14,6 +14,7 @@ from stancewatch import StanceClassifier
 from stancewatch.articles import ArticleError, Reading, read_articles, record_key
 from stancewatch.cleaning import MIN_ENGLISH_SHARE, english_share
 from stancewatch.outputs import ARTICLES, ERRORS, SENTENCES
+from stancewatch.report import FLAG_NOTES
 from stancewatch.scoring import score_path
 
 ENGLISH = " ".join(r["text"] for r in make_rows(2, seed=8))
@@ -277,3 +278,6 @@ def test_every_record_of_a_mixed_folder_is_accounted_for_once(tiny_model, tmp_pa
         ("n_table.csv", 4, f"id 'j1' repeats the article at {tmp_path}/mixed/m_batch.jsonl:1")]
     runon = [s for s in read_jsonl(out / SENTENCES) if s["article_id"] == "j_runon"]
     assert len(runon) > 100 and all(s["flags"] == ["cut"] for s in runon)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for flag in ("html", "invalid_utf8", "not_english", "cut"):
+        assert FLAG_NOTES[flag] in report, flag

@@ -125,7 +125,9 @@ def _mend(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Split ``text`` into sentences whose offsets index into ``text`` itself."""
+    """Split ``text`` into sentences whose offsets index into ``text`` itself; every
+    character but spaces (whitespace, and the zero-width space U+200B, a space to syntok)
+    is in exactly one sentence (tests/test_properties.py)."""
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
         # syntok treats blank lines as paragraph ends; _blocks already decided which
