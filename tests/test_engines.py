@@ -5,30 +5,18 @@ that order is kept across files, batches and actors)."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_rows
+from conftest import ROOT, make_rows, same
 
 pytest.importorskip("ray")
 
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def same(a, b) -> bool:
-    """Equal, floats to 1e-6: batches differ between engines, and so does the last bit."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(same, a, b))
-    return type(a) is type(b) and a == b
 
 
 def score(engine: str, source: Path, out: Path, model: Path) -> subprocess.CompletedProcess:

@@ -116,23 +116,21 @@ def test_a_config_that_does_not_match_the_weights(tiny_model, tmp_path):
     assert message.startswith(f"{folder / 'model.safetensors'}: ")
     assert "config.json" in message and len(message.splitlines()) == 1
 
-    folder = _copy(tiny_model, tmp_path / "layers")
-    _config_with(folder, num_hidden_layers=3)
-    with pytest.raises(ModelError, match=r"does not match config.json \(missing keys: "
-                                         r"bert\.encoder\.layer\.2\."):
-        StanceClassifier.load(folder, device="cpu", backend="torch")
 
-
-def test_config_labels_and_positions_are_checked(tiny_model, tmp_path):
+@pytest.mark.parametrize(("config", "meta", "wanted"), [
+    ({"num_hidden_layers": 3}, {},
+     r"model.safetensors: does not match config.json \(missing keys: bert\.encoder\.layer\.2\."),
+    ({"id2label": {"0": "neutral", "1": "hostile", "2": "conditional"}}, {},
+     r"config.json: its labels \['neutral', 'hostile', 'conditional'\] are not those of "
+     r"stancewatch.json"),
+    ({}, {"max_length": 512},
+     r"field 'max_length' is 512, more than the 256 positions of the model"),
+])
+def test_config_weights_and_meta_must_agree(tiny_model, tmp_path, config, meta, wanted):
     folder = _copy(tiny_model, tmp_path)
-    _config_with(folder, id2label={"0": "neutral", "1": "hostile", "2": "conditional"})
-    with pytest.raises(ModelError, match=r"config.json: its labels \['neutral', 'hostile', "
-                                         r"'conditional'\] are not those of stancewatch.json"):
-        StanceClassifier.load(folder, device="cpu", backend="torch")
-    folder = _copy(tiny_model, tmp_path / "long")
-    _meta_with(folder, max_length=512)
-    with pytest.raises(ModelError, match=r"field 'max_length' is 512, more than the 256 "
-                                         r"positions of the model"):
+    _config_with(folder, **config)
+    _meta_with(folder, **meta)
+    with pytest.raises(ModelError, match=wanted):
         StanceClassifier.load(folder, device="cpu", backend="torch")
 
 

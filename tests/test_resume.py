@@ -5,7 +5,6 @@ overwritten by accident, and a resumed run must use the same settings."""
 from __future__ import annotations
 
 import json
-import math
 import random
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_rows, write_jsonl
+from conftest import ROOT, make_rows, same, write_jsonl
 
 from stancewatch import StanceClassifier
 from stancewatch.articles import ArticleError, record_key
@@ -43,17 +42,6 @@ def lines_of(path: Path) -> list[dict]:
     raw = path.read_bytes()
     assert not raw or raw.endswith(b"\n"), f"{path.name} ends in a torn line"
     return [json.loads(line) for line in raw.decode("utf-8").splitlines()]
-
-
-def same(a, b) -> bool:
-    """Equal, floats to 1e-6 (a resumed run batches sentences differently)."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(same, a, b))
-    return type(a) is type(b) and a == b
 
 
 def assert_complete(out: Path, reference: Path) -> None:
