@@ -178,7 +178,8 @@ def test_news_labels_file(news_labels):
     articles = {r["id"].rsplit(":", 1)[0] for r in news_labels}
     assert len(articles) >= 400
     for row in news_labels:
-        assert set(row) == {"id", "label", "split", "sampled_by", "hard_case"}, row["id"]
+        assert set(row) == {"id", "label", "split", "round", "sampled_by", "hard_case"}, row["id"]
+        assert row["round"] in (1, 2) and (row["round"] == 1 or row["split"] == "train")
         assert pattern.match(row["id"]), row["id"]
         assert row["label"] in LABELS and row["hard_case"] in NEWS_TAGS | {None}
         # whole articles are held out: the split comes from the article id alone
