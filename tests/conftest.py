@@ -4,11 +4,14 @@ Hydra config composition, so that training runs for real in seconds."""
 from __future__ import annotations
 
 import json
+import math
+import os
 import random
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -54,6 +57,18 @@ def make_rows(n_articles: int, seed: int = 0, prefix: str = "art") -> list[dict]
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def same(a, b) -> bool:
+    """Equal, floats to 1e-6: how rows from differently batched runs (another engine, a
+    resumed run) compare, since batching moves the last bits."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, abs_tol=1e-6)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(same, a, b))
+    return type(a) is type(b) and a == b
 
 
 @pytest.fixture(scope="session")
@@ -160,3 +175,9 @@ def make_news(root: Path, n_articles: int = 15, seed: int = 3) -> tuple[Path, Pa
         labels.append({"id": sentence["id"], "split": ("dev", "test", "train")[third],
                        "label": gold[(article, sentence["position"])]})
     return news, write_jsonl(root / "news_labels.jsonl", labels)
+
+
+# Property tests: a short budget in CI (seconds); HYPOTHESIS_PROFILE=fuzz searches longer.
+settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -5,30 +5,18 @@ that order is kept across files, batches and actors)."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_rows
+from conftest import ROOT, make_rows, same
 
 pytest.importorskip("ray")
 
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def same(a, b) -> bool:
-    """Equal, floats to 1e-6: batches differ between engines, and so does the last bit."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, abs_tol=1e-6)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(same, a, b))
-    return type(a) is type(b) and a == b
 
 
 def score(engine: str, source: Path, out: Path, model: Path) -> subprocess.CompletedProcess:
@@ -47,8 +35,13 @@ def test_ray_engine_matches_local_engine_row_for_row(tiny_model, tmp_path):
         articles.setdefault(row["article_id"], []).append(row["text"])
     for key, texts in articles.items():
         (source / f"{key}.txt").write_text(" ".join(texts), encoding="utf-8")
-    (source / "art3x.txt").write_bytes(b"\xff\xfe not UTF-8")
+    (source / "art3x.txt").write_bytes(b"\x00\x01 binary")
     (source / "art5x.txt").write_text(" \n", encoding="utf-8")
+    # Inputs flagged on the way: HTML, bytes that are not UTF-8, a sentence cut to the window
+    (source / "art6h.html").write_text("<p>Norland attacked the port.</p><p>Talks resume.</p>",
+                                       encoding="utf-8")
+    (source / "art7l.txt").write_bytes("Sudria d\xe9clined to comment.".encode("latin-1"))
+    (source / "art8r.txt").write_text(" ".join(["the convoy stops"] * 300), encoding="utf-8")
 
     outputs = {}
     for engine in ("local", "ray"):
@@ -59,8 +52,11 @@ def test_ray_engine_matches_local_engine_row_for_row(tiny_model, tmp_path):
     assert "ray (2 actors x 1 CPU; local)" in (tmp_path / "ray" / "report.html").read_text()
     local, ray = outputs["local"], outputs["ray"]
     assert [Path(e["file"]).name for e in ray["errors.jsonl"]] == ["art3x.txt", "art5x.txt"]
-    assert [a["article_id"] for a in local["articles.jsonl"]] == sorted(articles)
-    assert len(local["sentences.jsonl"]) == 72
+    assert [a["article_id"] for a in local["articles.jsonl"]] == sorted(
+        [*articles, "art6h", "art7l", "art8r"])
+    flags = {a["article_id"]: a["flags"] for a in local["articles.jsonl"]}
+    assert [flags[k] for k in ("art6h", "art7l", "art8r")] == [["html"], ["invalid_utf8"], []]
+    assert sum(s["flags"] == ["cut"] for s in local["sentences.jsonl"]) > 10
     for name in local:
         assert len(ray[name]) == len(local[name]), name
         for number, (a, b) in enumerate(zip(local[name], ray[name], strict=True)):

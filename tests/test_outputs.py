@@ -32,8 +32,8 @@ class _Crashing(LocalEngine):
         super().__init__()
         self.output_dir, self.after, self.seen = output_dir, after, []
 
-    def results(self, input_path, settings):
-        for number, item in enumerate(super().results(input_path, settings)):
+    def results(self, input_path, settings, reading):
+        for number, item in enumerate(super().results(input_path, settings, reading)):
             if number:
                 # The previous article is on disk before the next one is handed over.
                 self.seen.append(len(read_jsonl(self.output_dir / ARTICLES)))
@@ -63,16 +63,21 @@ def test_parquet_in_and_out_and_a_capped_report(tiny_model, tmp_path):
     pq.write_table(pa.Table.from_pylist(rows), path)
     items = list(read_articles(path))
     errors = [i for i in items if isinstance(i, ArticleError)]
-    assert [(e.line, e.error) for e in errors] == [(7, "empty text"),
-                                                  (8, "id 'a1' repeats an earlier line")]
-    assert items[1] == {"id": "a1", "text": ARTICLES_IN[1]["text"], "source": "Wire"}
+    assert [(e.line, e.error) for e in errors] == [(7, "empty text")]
+    assert items[1] == {"id": "a1", "text": ARTICLES_IN[1]["text"], "source": "Wire",
+                        "file": str(path), "line": 2, "flags": []}
 
     out = tmp_path / "out"
     run = score_path(path, out, tiny_model, fmt="parquet", device="cpu", progress=False,
                      report_articles=2, top=3)
     assert (run.n_articles, len(run.errors)) == (6, 2)
+    assert run.errors[1] == ArticleError(str(path), f"id 'a1' repeats the article at {path}:2", 8)
     assert pq.read_table(out / "sentences.parquet").to_pylist() == read_jsonl(out / SENTENCES)
-    assert pq.read_table(out / "articles.parquet").num_rows == 6
+    # a0 has no source: the column comes from the rows after it (null for a0)
+    table = pq.read_table(out / "articles.parquet").to_pylist()
+    assert [{k: v for k, v in row.items() if v is not None} for row in table] == read_jsonl(
+        out / ARTICLES)
+    assert [row["source"] for row in table] == [a["source"] for a in ARTICLES_IN]
     assert [r["threat_score"] for r in run.top] == sorted(
         (a["threat_score"] for a in read_jsonl(out / ARTICLES)), reverse=True)[:3]
     html = run.report.read_text(encoding="utf-8")

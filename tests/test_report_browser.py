@@ -15,6 +15,7 @@ import pytest
 from conftest import ROOT
 
 from stancewatch import StanceClassifier
+from stancewatch.articles import ArticleError
 from stancewatch.baselines import KeywordRules
 from stancewatch.charts import PALETTE
 from stancewatch.labels import COLOURS
@@ -110,3 +111,73 @@ def test_charts_render_for_the_dated_example(tmp_path):
         rgb = tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
         assert _pixels_near(pixels, rgb) >= 20, f"source colour {colour} not drawn"
     assert _pixels_near(pixels, COLOURS["hostile"]) >= 200, "hostile bars not drawn"
+
+
+# Each would mark <body> with data-ran if it ran: a script element, event handlers on
+# injected elements, quotes that break out of an attribute, and tags that close the
+# report's own elements first.
+PAYLOADS = [
+    '<script>document.body.setAttribute("data-ran", "script")</script>',
+    "<img src=x onerror=\"document.body.setAttribute('data-ran', 'img')\">",
+    "\" autofocus onfocus=\"document.body.setAttribute('data-ran', 'attr')\" x=\"",
+    "' onmouseover='document.body.setAttribute(\"data-ran\", \"quote\")' x='",
+    "<svg onload=\"document.body.setAttribute('data-ran', 'svg')\"></svg>",
+    '</span></div></section></title><script>document.body.setAttribute("data-ran", '
+    '"close")</script>',
+]
+
+
+class _Elements(HTMLParser):
+    """Tags, event-handler attributes and the text of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.handlers: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self.body: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.handlers += [(tag, name) for name, _ in attrs if name.startswith("on")]
+        if tag == "body":
+            self.body = dict(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _dom(tmp_path: Path, page: Path) -> _Elements:
+    # Virtual time lets an image's onerror and an autofocus handler fire before the dump.
+    parser = _Elements()
+    parser.feed(_chromium(tmp_path, "--virtual-time-budget=3000", "--dump-dom",
+                          page.resolve().as_uri()).stdout)
+    return parser
+
+
+def test_a_hostile_article_renders_as_text_and_runs_no_script(tmp_path):
+    # The check can fail: unescaped, the same payloads run in this browser.
+    raw = tmp_path / "raw.html"
+    raw.write_text(f"<!DOCTYPE html><html><body>{''.join(PAYLOADS[:2])}<input value=\""
+                   f"{PAYLOADS[2]}\"></body></html>", encoding="utf-8")
+    assert _dom(tmp_path, raw).body.get("data-ran") in ("script", "img", "attr")
+
+    articles = [{"id": payload, "title": payload, "source": payload, "date": "2025-03-0" +
+                 str(number + 1), "text": f"Norland threatened the dam. {payload} The talks "
+                 f"resume. If Sudria moves, {payload} relations will be ruined."}
+                for number, payload in enumerate(PAYLOADS)]
+    classifier = StanceClassifier(KeywordRules(), {"kind": KeywordRules.kind})
+    results = [{**result, "text": article["text"]} for article, result in
+               zip(articles, classifier.score_articles(articles), strict=True)]
+    report = tmp_path / "report.html"
+    write_html(report, results, [ArticleError(f"{PAYLOADS[0]}.txt", PAYLOADS[1], 3)],
+               {"input": PAYLOADS[5]})
+    dom = _dom(tmp_path, report)
+    assert "data-ran" not in dom.body, f"a payload ran: {dom.body}"
+    assert dom.handlers == [], "an injected element or attribute has an event handler"
+    assert dom.tags.count("script") == 1, "only the report's own script"
+    assert "img" not in dom.tags and "input" not in dom.tags
+    text = "".join(dom.text)
+    for payload in PAYLOADS:
+        assert text.count(payload) >= 4, payload  # id, title, text (twice), as text
+    assert f"{PAYLOADS[0]}.txt:3: {PAYLOADS[1]}" in text and PAYLOADS[5] in text

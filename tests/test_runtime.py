@@ -17,7 +17,7 @@ from conftest import ROOT, make_rows
 from stancewatch import StanceClassifier
 from stancewatch.baselines import KeywordRules
 from stancewatch.runtime import batching, resolve_backend
-from stancewatch.runtime.onnx import FILES, export_onnx, weights_digest
+from stancewatch.runtime.onnx import FILES, export_onnx, file_digest, weights_digest
 
 # Sentences of many lengths, in no particular order.
 TEXTS = [r["text"] for r in make_rows(6, seed=3)] + [
@@ -69,6 +69,15 @@ def test_onnx_export_is_cached_recorded_and_redone_for_new_weights(model_dir):
     assert export_onnx(model_dir) == record
     assert [f.stat().st_mtime_ns for f in files] == stamps, "a current export is reused"
     assert meta["kind"] == "transformer" and meta["temperature"] > 0, "the rest of the meta stays"
+    # An ONNX file changed since its export (a copy gone wrong, a file put there by someone
+    # else) is not run: it is exported again from the weights.
+    int8 = model_dir / FILES["onnx_int8"]
+    int8.write_bytes(int8.read_bytes() + b"\0")
+    tampered = (file_digest(int8), int8.stat().st_mtime_ns)
+    again = export_onnx(model_dir)
+    assert (file_digest(int8), int8.stat().st_mtime_ns) != tampered, "exported again"
+    assert again["sha256"]["onnx_int8"] == file_digest(int8)
+    record = json.loads((model_dir / "stancewatch.json").read_text())["onnx"]
 
     classifier = StanceClassifier.load(model_dir, device="cpu", backend="torch")
     with torch.no_grad():

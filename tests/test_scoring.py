@@ -100,6 +100,7 @@ def test_folder_with_bad_files_scores_the_rest_and_exits_1(tiny_model, tmp_path)
     (folder / "b_latin1.txt").write_bytes("Sudria d\xe9clined to comment.".encode("latin-1"))
     (folder / "c_empty.txt").write_text(" \n", encoding="utf-8")
     (folder / "d_good.txt").write_text(SHORT, encoding="utf-8")
+    (folder / "e_binary.txt").write_bytes(bytes(range(256)))
     out = tmp_path / "out"
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "score.py"), f"input={folder}",
@@ -108,12 +109,15 @@ def test_folder_with_bad_files_scores_the_rest_and_exits_1(tiny_model, tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
     errors = read_jsonl(out / "errors.jsonl")
     assert [(Path(e["file"]).name, e["line"]) for e in errors] == [
-        ("b_latin1.txt", None), ("c_empty.txt", None)]
-    assert "not valid UTF-8" in errors[0]["error"] and errors[1]["error"] == "empty text"
-    assert "b_latin1.txt" in done.stderr and "c_empty.txt" in done.stderr
+        ("c_empty.txt", None), ("e_binary.txt", None)]
+    assert errors[0]["error"] == "empty text"
+    assert errors[1]["error"] == "binary data, not text (a NUL byte at offset 0)"
+    assert "c_empty.txt" in done.stderr and "e_binary.txt" in done.stderr
     articles = read_jsonl(out / "articles.jsonl")
-    assert [a["article_id"] for a in articles] == ["a_good", "d_good"]
-    assert {s["article_id"] for s in read_jsonl(out / "sentences.jsonl")} == {"a_good", "d_good"}
+    assert [(a["article_id"], a["flags"]) for a in articles] == [
+        ("a_good", []), ("b_latin1", ["invalid_utf8"]), ("d_good", [])]
+    assert {s["article_id"] for s in read_jsonl(out / "sentences.jsonl")} == {
+        "a_good", "b_latin1", "d_good"}
     assert (out / "report.html").is_file()
     assert "report.html" in done.stdout
 
@@ -127,35 +131,38 @@ def test_jsonl_errors_name_their_lines(tmp_path):
         json.dumps(["a list"]).encode(),
         json.dumps({"id": "x2"}).encode(),
         json.dumps({"id": "x3", "text": "   "}).encode(),
-        b'{"id": "x4", "text": "caf\xe9"}',
-        json.dumps({"id": "x1", "text": MEDIUM}).encode(),
+        b'{"id": "x4", "text": "caf\xe9 talks resumed."}',
+        json.dumps({"id": "x5", "text": 42}).encode(),
         json.dumps({"text": MEDIUM}).encode(),
     ]
     path = tmp_path / "batch.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     items = list(read_articles(path))
     errors = [(i.line, i.error) for i in items if isinstance(i, ArticleError)]
-    assert [line for line, _ in errors] == [2, 4, 5, 6, 7, 8]
+    assert [line for line, _ in errors] == [2, 4, 5, 6, 8]
     assert "not valid JSON" in errors[0][1]
     assert "JSON object" in errors[1][1]
     assert "'text' is missing" in errors[2][1]
     assert errors[3][1] == "empty text"
-    assert "UTF-8" in errors[4][1]
-    assert "repeats" in errors[5][1]
+    assert errors[4][1] == "'text' must be a string, got int"
     articles = [i for i in items if not isinstance(i, ArticleError)]
+    where = {"file": str(path), "flags": []}
     assert articles == [
-        {"id": "x1", "text": SHORT, "title": "T", "date": "2025-01-14", "source": "Wire"},
-        {"id": "batch:9", "text": MEDIUM},
+        {"id": "x1", "text": SHORT, "title": "T", "date": "2025-01-14", "source": "Wire",
+         "line": 1, **where},
+        {"id": "x4", "text": "caf\ufffd talks resumed.", **where, "line": 7,
+         "flags": ["invalid_utf8"]},
+        {"id": "batch:9", "text": MEDIUM, "line": 9, **where},
     ]
 
 
 def test_unusable_input_path_is_an_error(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_articles(tmp_path / "missing.txt")
-    with pytest.raises(DataError, match="no .txt files"):
+    with pytest.raises(DataError, match="no files in this folder"):
         read_articles(tmp_path)
     (tmp_path / "notes.md").write_text("x", encoding="utf-8")
-    with pytest.raises(DataError, match="expected a .txt file"):
+    with pytest.raises(DataError, match="expected a folder or a file of one of these types"):
         read_articles(tmp_path / "notes.md")
 
 
@@ -191,7 +198,7 @@ class _ArticleText(HTMLParser):
 
 
 def test_jsonl_input_writes_every_output(tiny_model, tmp_path):
-    hostile = "Officials accused <b>Veloria</b> & \"Tarsis\" of shelling the bridge.\n\n" + LONG
+    hostile = "Officials accused <Veloria> & \"Tarsis\" of shelling the bridge.\n\n" + LONG
     rows = [{"id": "calm", "text": "  " + MEDIUM + "\n", "title": "Calm <talks>"},
             {"id": "tense", "text": hostile, "date": "2025-03-03", "source": "Wire"}]
     path = write_jsonl(tmp_path / "articles.jsonl", rows)
@@ -201,7 +208,7 @@ def test_jsonl_input_writes_every_output(tiny_model, tmp_path):
     out = tmp_path / "out"
     sentences = read_jsonl(out / "sentences.jsonl")
     assert set(sentences[0]) == {"article_id", "index", "start", "end", "text", "label",
-                                 "score", "scores"}
+                                 "score", "scores", "flags"}
     assert len(sentences) == run.n_sentences
     articles = read_jsonl(out / "articles.jsonl")
     assert [a["article_id"] for a in articles] == ["calm", "tense"]
@@ -215,8 +222,8 @@ def test_jsonl_input_writes_every_output(tiny_model, tmp_path):
     with (out / "articles.csv").open(encoding="utf-8", newline="") as handle:
         assert [r["article_id"] for r in csv.DictReader(handle)] == ["calm", "tense"]
     html = run.report.read_text(encoding="utf-8")
-    assert "<b>Veloria" not in html
-    assert "&lt;b&gt;Veloria&lt;/b&gt; &amp; &quot;Tarsis&quot;" in html
+    assert "<Veloria" not in html
+    assert "&lt;Veloria&gt; &amp; &quot;Tarsis&quot;" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
     parser = _ArticleText()
     parser.feed(html)

@@ -19,6 +19,7 @@ class TfidfLogReg:
     """Word and bigram TF-IDF features into a multinomial logistic regression."""
 
     kind = "tfidf_logreg"
+    window = None  # reads every word of a sentence
 
     def __init__(self, C: float = 4.0, ngram_max: int = 2, min_df: int = 1,
                  class_weights: bool = True, max_iter: int = 2000) -> None:
@@ -104,6 +105,7 @@ class KeywordRules:
     otherwise neutral. The lexicons are fixed and readable; ``fit`` learns nothing."""
 
     kind = "keyword_rules"
+    window = None  # reads every word of a sentence
 
     def __init__(self, condition_pattern: str = _CONDITION, hostile_pattern: str = _HOSTILE,
                  margin: float = 2.0) -> None:

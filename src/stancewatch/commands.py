@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from .console import configure_output
@@ -25,6 +26,27 @@ def _fail(err: Exception, verbose: bool) -> None:
     if verbose:
         raise err
     sys.exit(f"error: {err}")
+
+
+class CheckOutputDir(Callback):
+    """Ends a command with one line, before Hydra creates the run's folder (and fails there
+    with a traceback), when that folder cannot take the outputs (see
+    :func:`~stancewatch.outputs.check_writable`)."""
+
+    @staticmethod
+    def _check(directory: str) -> None:
+        from .outputs import check_writable
+
+        try:
+            check_writable(Path(directory))
+        except OSError as err:
+            sys.exit(f"error: {err.strerror}")
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        self._check(config.hydra.run.dir)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        self._check(config.hydra.sweep.dir)
 
 
 ENGINES = ("local", "ray")
@@ -44,7 +66,8 @@ def score(cfg: DictConfig) -> None:
                          batch_size=cfg.batch_size, device=cfg.device,
                          chunk_size=cfg.chunk_size, backend=cfg.backend, threads=cfg.threads,
                          engine=instantiate(cfg.ray) if cfg.engine == "ray" else None,
-                         report_articles=cfg.report_articles, top=cfg.top)
+                         report_articles=cfg.report_articles, top=cfg.top, resume=cfg.resume,
+                         max_article_bytes=cfg.max_article_bytes)
     except (*USER_ERRORS, ImportError) as err:
         _fail(err, cfg.verbose)
     print(threat_table(run.top))

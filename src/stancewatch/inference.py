@@ -11,12 +11,15 @@ from typing import Protocol
 
 import numpy as np
 
-from .articles import OPTIONAL_FIELDS
+from .articles import ARTICLE_FIELDS
 from .calibration import softmax_with_temperature
+from .cleaning import language_flags
 from .labels import LABEL2ID, LABELS
+from .model_checks import ModelError, check_meta, check_no_pickles
 from .records import META_FILE
 from .runtime import ONNX_BACKENDS, resolve_backend
-from .segment import model_text, split_sentences
+from .runtime.batching import TokenWindow
+from .segment import Sentence, fit_window, model_text, split_sentences
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 # Model kinds and where they live, imported on first load: scoring with ONNX Runtime never
@@ -47,17 +50,20 @@ def threat_score(probabilities: np.ndarray) -> float:
 
 def load_meta(path: str | Path | None = None) -> tuple[Path, dict]:
     """A saved model's folder (``None``: ``models/default``) and its ``stancewatch.json``,
-    checked; raises ``FileNotFoundError`` saying how to get a model when there is none."""
+    checked (see :mod:`stancewatch.model_checks`); raises ``FileNotFoundError`` saying how
+    to get a model when there is none, :class:`ModelError` for a folder not to use."""
     path = Path(path) if path is not None else DEFAULT_MODEL_DIR
     meta_path = path / META_FILE
     if not meta_path.is_file():
         hint = ("train it with `make model`" if path == DEFAULT_MODEL_DIR
                 else "point to a run's model/ directory or to models/default")
         raise FileNotFoundError(f"no stancewatch model at {path} ({META_FILE} missing): {hint}")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("kind") not in MODEL_KINDS:
-        raise ValueError(f"{meta_path}: unknown model kind {meta.get('kind')!r}")
-    return path, meta
+    check_no_pickles(path)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{meta_path}: not valid JSON ({err})") from None
+    return path, check_meta(meta, meta_path, MODEL_KINDS)
 
 
 class StanceModel(Protocol):
@@ -66,6 +72,8 @@ class StanceModel(Protocol):
     is all that a transformer run by another runtime (``OnnxTransformer``) has."""
 
     kind: str
+    # The tokens of a sentence the model reads (None: all of them).
+    window: TokenWindow | None
 
     def fit(self, train: list[dict], selection: list[dict], *, context: bool, settings: dict,
             work_dir: Path, seed: int, resume: bool = False,
@@ -87,17 +95,18 @@ class StanceClassifier:
 
     def __init__(self, model: StanceModel, meta: dict, backend: str | None = None) -> None:
         self.model = model
-        self.meta = meta
+        # What a model folder must record (see model_checks), where the caller left it out.
+        self.meta = {"labels": list(LABELS), "context": "none", "temperature": 1.0, **meta}
         # The runtime (see stancewatch.runtime); "native" for models that are not transformers.
         self.backend = backend or ("torch" if model.kind == "transformer" else "native")
 
     @property
     def context(self) -> str:
-        return self.meta.get("context", "none")
+        return self.meta["context"]
 
     @property
     def temperature(self) -> float:
-        return float(self.meta.get("temperature", 1.0))
+        return float(self.meta["temperature"])
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", backend: str = "auto",
@@ -171,19 +180,28 @@ class StanceClassifier:
 
         Sentences of up to ``chunk_size`` articles go through the model in one pass (the
         more sentences, the better the length sort packs batches); results come back in
-        input order.
+        input order. A sentence longer than the model's window is cut into pieces that
+        fit (see :func:`~stancewatch.segment.fit_window`); an article that is mostly not
+        English is flagged (see :mod:`stancewatch.cleaning`).
         """
         # Splitting is pure Python and the model runs mostly outside the GIL: the next
         # chunk is split in a thread while this one is scored.
         with ThreadPoolExecutor(1) as splitter:
             pending = None
             for chunk in self._chunks(articles, chunk_size):
-                split = splitter.submit(lambda c: [split_sentences(a["text"]) for a in c], chunk)
+                split = splitter.submit(lambda c: [self.sentences(a["text"]) for a in c], chunk)
                 if pending is not None:
                     yield from self._score_chunk(*pending, batch_size)
                 pending = chunk, split
             if pending is not None:
                 yield from self._score_chunk(*pending, batch_size)
+
+    def sentences(self, text: str) -> list[Sentence]:
+        """The rows an article is scored in: its sentences, fitted to the model's window."""
+        window = self.model.window
+        sentences = split_sentences(text)
+        return sentences if window is None else fit_window(sentences, window.budget,
+                                                           window.count)
 
     @staticmethod
     def _chunks(articles: Iterable[dict | str], chunk_size: int) -> Iterator[list[dict]]:
@@ -219,12 +237,14 @@ class StanceClassifier:
                 "text": sentence.text, "label": LABELS[int(p.argmax())],
                 "score": float(p.max()),
                 "scores": {label: float(p[i]) for i, label in enumerate(LABELS)},
+                "flags": list(sentence.flags),
             })
         threat = sentence_threat(probs)
         top = sorted(range(len(rows)), key=lambda i: -threat[i])[:TOP_SENTENCES]
-        extra = {k: article[k] for k in OPTIONAL_FIELDS if article.get(k) is not None}
+        extra = {k: article[k] for k in ARTICLE_FIELDS if article.get(k) is not None}
+        flags = sorted({*article.get("flags", ()), *language_flags(article["text"])})
         return {
-            "article_id": article["id"], **extra,
+            "article_id": article["id"], **extra, "flags": flags,
             "sentences": rows,
             "summary": {
                 "n_sentences": len(rows),

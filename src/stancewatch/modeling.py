@@ -3,7 +3,9 @@ trained with the transformers Trainer."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +24,16 @@ from transformers import (
     TrainingArguments,
     set_seed,
 )
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer import TRAINER_STATE_NAME
+from transformers.trainer_utils import sort_checkpoints
 
 from .data import model_inputs
 from .labels import LABEL2ID, LABELS
 from .losses import NO_LABEL, class_weights, stance_loss
 from .metrics import macro_f1
+from .model_checks import load_weights, transformer_parts
 from .progress import use_one_bar
-from .runtime.batching import encode, run_sorted
+from .runtime.batching import TokenWindow, encode, run_sorted
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,21 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+
+
+def last_complete_checkpoint(work_dir: Path) -> str | None:
+    """The newest checkpoint in ``work_dir`` whose trainer state was written whole (the
+    Trainer writes it last). A newer one, left partial by a run killed while saving it,
+    is removed: resuming from it would fail."""
+    for path in reversed(sort_checkpoints(str(work_dir)) if work_dir.is_dir() else []):
+        try:
+            json.loads((Path(path) / TRAINER_STATE_NAME).read_text(encoding="utf-8"))
+            return path
+        except (OSError, ValueError):
+            log.warning("%s was not saved whole (the run was stopped while saving it): "
+                        "resuming from the checkpoint before it", path)
+            shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 class _FirstStep(TrainerCallback):
@@ -120,13 +139,14 @@ class TransformerModel:
     def _build(self, seed: int) -> None:
         source = resolve_backbone(self.backbone)
         set_seed(seed)
-        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             source,
             num_labels=len(LABELS),
             id2label=dict(enumerate(LABELS)),
             label2id=LABEL2ID,
             use_safetensors=True,
+            trust_remote_code=False,
         )
         if self.freeze_encoder:
             for parameter in self.model.base_model.parameters():
@@ -160,7 +180,8 @@ class TransformerModel:
         """Fine-tune; ``selection`` picks the best checkpoint (macro-F1, early stopping)
         and each set in ``monitor`` is evaluated alongside it, so that the log history
         shows their curves. Returns the Trainer's log history summary."""
-        if resume and (not Path(work_dir).is_dir() or get_last_checkpoint(work_dir) is None):
+        checkpoint = last_complete_checkpoint(Path(work_dir)) if resume else None
+        if resume and checkpoint is None:
             raise ValueError(f"resume=true but there is no checkpoint in {work_dir}: pass the "
                              "run_id of the interrupted run (its directory name)")
         if self.model is None:
@@ -220,7 +241,7 @@ class TransformerModel:
             callbacks=[_EarlyStopping(settings["patience"]), first_step],
         )
         use_one_bar(trainer, settings["progress_bar"])
-        result = trainer.train(resume_from_checkpoint=True if resume else None)
+        result = trainer.train(resume_from_checkpoint=checkpoint)
         self.model = trainer.model.to(self.device).eval()
         return {
             "global_step": trainer.state.global_step,
@@ -246,14 +267,19 @@ class TransformerModel:
         encoded = encode(self.tokenizer, texts, contexts, self.max_length)
         return run_sorted(self.tokenizer, encoded, batch_size, forward, len(LABELS))
 
+    @property
+    def window(self) -> TokenWindow:
+        return TokenWindow(self.tokenizer, self.max_length)
+
     def save(self, path: Path) -> None:
         self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
 
     @classmethod
     def load(cls, path: Path, meta: dict, device: str = "auto") -> TransformerModel:
-        model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        """The model in ``path``, checked (see :mod:`stancewatch.model_checks`)."""
+        config, tokenizer = transformer_parts(path, meta)
+        model = load_weights(path, config)
         return cls(backbone=meta.get("backbone", str(path)), max_length=meta["max_length"],
                    device=device, model=model, tokenizer=tokenizer)
 

@@ -16,6 +16,12 @@ FORMATS = ("jsonl", "csv", "parquet")
 REPORT_FILE = "report.html"
 # A highlight's opacity grows with the label's probability, up to these.
 MAX_ALPHA = {"hostile": 0.55, "conditional": 0.55, "neutral": 0.18}
+# What each flag of an article or a sentence (see stancewatch.cleaning and .segment) tells
+# a reader of the report.
+FLAG_NOTES = {"html": "HTML tags removed", "invalid_utf8": "bytes that were not UTF-8 shown as �",
+              "not_english": "mostly not English: the labels mean little",
+              "cut": "part of a sentence too long for the model, scored on its own",
+              "truncated": "the model read only the start of this piece"}
 
 _STYLE = """
 body{font:15px/1.55 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
@@ -93,7 +99,8 @@ def _sentence_html(sentence: dict) -> str:
     floor = 1 / len(LABELS)
     strength = max(0.0, (sentence["score"] - floor) / (1 - floor))
     alpha = round(0.08 + strength * (MAX_ALPHA[label] - 0.08), 3)
-    title = " · ".join(f"{name} {scores[name]:.2f}" for name in LABELS)
+    title = " · ".join([*(f"{name} {scores[name]:.2f}" for name in LABELS),
+                        *(FLAG_NOTES[flag] for flag in sentence.get("flags", ()))])
     data = json.dumps({name: round(scores[name], 4) for name in LABELS})
     return (f'<span class="sent {label}" data-label="{label}" data-scores="{escape(data)}" '
             f'title="{escape(title)}" style="--a:{alpha}">{escape(sentence["text"])}</span>')
@@ -145,7 +152,8 @@ def _article_html(rank: int, result: dict) -> str:
     summary = result["summary"]
     meta = [f"id {result['article_id']}",
             *(str(result[k]) for k in ("date", "source") if k in result),
-            f"{summary['n_sentences']} sentences", f"threat score {summary['threat_score']:.2f}"]
+            f"{summary['n_sentences']} sentences", f"threat score {summary['threat_score']:.2f}",
+            *(FLAG_NOTES[flag] for flag in result.get("flags", ()))]
     return (f'<section class="article" id="{_anchor(rank)}">'
             f"<h2>{escape(_name(result))}</h2>"
             f'<div class="meta">{escape(" · ".join(meta))}</div>'

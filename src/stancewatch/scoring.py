@@ -11,9 +11,16 @@ from typing import Protocol
 
 from tqdm import tqdm
 
-from .articles import ArticleError, count_inputs, read_articles
+from .articles import MAX_ARTICLE_BYTES, ArticleError, Reading, count_inputs, input_files
 from .inference import CHUNK_SIZE, StanceClassifier, load_meta
-from .outputs import REPORT_ARTICLES, ScoreWriter, finish, most_threatening
+from .outputs import (
+    REPORT_ARTICLES,
+    ScoreWriter,
+    finish,
+    finish_run,
+    most_threatening,
+    start_run,
+)
 from .records import now
 from .report import check_format
 from .runtime import ONNX_BACKENDS, resolve_backend
@@ -53,7 +60,7 @@ class Engine(Protocol):
     """Where articles are scored: results (``score_articles`` dicts) and input errors,
     in input order."""
 
-    def results(self, input_path: Path, settings: ModelSettings
+    def results(self, input_path: Path, settings: ModelSettings, reading: Reading
                 ) -> Iterator[dict | ArticleError]: ...
 
     def describe(self) -> str: ...
@@ -66,7 +73,7 @@ class LocalEngine:
     def __init__(self, classifier: StanceClassifier | None = None) -> None:
         self.classifier = classifier
 
-    def results(self, input_path: Path, settings: ModelSettings
+    def results(self, input_path: Path, settings: ModelSettings, reading: Reading
                 ) -> Iterator[dict | ArticleError]:
         classifier = self.classifier or settings.load()
         # Inputs that fail while a chunk fills are passed on before its results, so that
@@ -74,7 +81,7 @@ class LocalEngine:
         errors: list[ArticleError] = []
 
         def articles() -> Iterator[dict]:
-            for item in read_articles(input_path):
+            for item in reading.articles(input_path):
                 if isinstance(item, ArticleError):
                     errors.append(item)
                 else:
@@ -96,20 +103,27 @@ def score_path(input_path: str | Path, output_dir: str | Path,
                batch_size: int = 64, device: str = "auto", chunk_size: int = CHUNK_SIZE,
                progress: bool = True, backend: str = "auto", threads: int | None = None,
                engine: Engine | None = None, report_articles: int | None = REPORT_ARTICLES,
-               top: int = 10) -> ScoreRun:
-    """Score a ``.txt`` file, a folder of them, a ``.jsonl`` or a ``.parquet`` file into
-    ``output_dir``, on ``engine`` (default: this process).
+               top: int = 10, resume: bool = False,
+               max_article_bytes: int | None = MAX_ARTICLE_BYTES, sync: bool = True) -> ScoreRun:
+    """Score an input (see :func:`~stancewatch.articles.input_files`) into ``output_dir``,
+    on ``engine`` (default: this process).
 
     Inputs that cannot be read are reported on stderr and in ``errors.jsonl``; the rest
-    are scored. Raises ``DataError``/``FileNotFoundError``/``ValueError`` when nothing
-    can be scored at all (bad input path, missing model, unknown format).
+    are scored. ``resume`` continues an interrupted run in ``output_dir`` without scoring
+    again what it wrote (see :mod:`stancewatch.outputs`). Raises ``DataError``,
+    ``OSError`` or ``ValueError`` before any model work when nothing can be scored at all
+    (bad input path, unusable model, output folder not writable, unknown format).
     """
     check_format(fmt)  # before the model loads, not after scoring
-    read_articles(input_path)  # a bad input path fails here, before anything is written
+    input_files(input_path)  # a bad input path fails here, before anything is written
     # Resolved, so that models/default is recognised however the path was spelled
     # (and a missing one says how to train it).
     model_path, meta = load_meta(Path(model_dir).resolve() if model_dir is not None else None)
     backend = resolve_backend(backend, meta["kind"], device)
+    output_dir = Path(output_dir)
+    start_run(output_dir, {"input": str(Path(input_path).resolve()), "model_dir": str(model_path),
+                           "model_created": meta.get("created"), "backend": backend,
+                           "max_article_bytes": max_article_bytes}, resume)
     if backend in ONNX_BACKENDS:
         from .runtime.onnx import export_onnx
 
@@ -118,20 +132,25 @@ def score_path(input_path: str | Path, output_dir: str | Path,
     engine = engine or LocalEngine()
     info = {"model": f"{meta['kind']} from {model_dir or 'models/default'} ({backend})",
             "engine": engine.describe(), "input": str(input_path)}
-    bar = tqdm(total=count_inputs(input_path), desc="scoring", unit="article",
-               disable=not progress, file=sys.stderr)
-    with ScoreWriter(output_dir) as writer:
-        for item in engine.results(Path(input_path), settings):
-            if isinstance(item, ArticleError):
-                writer.error(item)
-                tqdm.write(f"error: {item}", file=sys.stderr)
-            else:
-                writer.write(item)
+    with ScoreWriter(output_dir, resume, sync) as writer:
+        reading = Reading(max_article_bytes, frozenset(writer.previous.done))
+        total = count_inputs(input_path)
+        bar = tqdm(total=None if total is None else max(0, total - len(reading.done)),
+                   desc="scoring", unit="article", disable=not progress, file=sys.stderr)
+        if reading.done:
+            tqdm.write(f"resuming: {writer.n_articles} articles and {len(writer.errors)} "
+                       "errors already written", file=sys.stderr)
+        for item in engine.results(Path(input_path), settings, reading):
+            error = writer.error(item) if isinstance(item, ArticleError) else writer.write(item)
+            if error is not None:
+                tqdm.write(f"error: {error}", file=sys.stderr)
             bar.update()
         bar.close()
-        report = finish(writer, fmt, input_path, {**info, "scored": now()}, report_articles)
-    return ScoreRun(Path(output_dir), writer.n_articles, writer.n_sentences, writer.errors,
-                    most_threatening(Path(output_dir), top), report)
+        report = finish(writer, fmt, input_path, {**info, "scored": now()}, report_articles,
+                        max_article_bytes)
+    finish_run(output_dir)
+    return ScoreRun(output_dir, writer.n_articles, writer.n_sentences, writer.errors,
+                    most_threatening(output_dir, top), report)
 
 
 def threat_table(articles: list[dict]) -> str:

@@ -10,7 +10,8 @@ splits that wire copy hits often (titles it does not know, datelines).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from syntok import segmenter
 
@@ -26,6 +27,11 @@ _TITLE_END = re.compile(r"\b(Amb|Atty|Cmdr|Cpl|Det|Gov|Govs|Hon|Insp|Lt|Maj|Mess
 # Sentence-final punctuation, then any closing quotes, brackets or emphasis markers.
 _SENTENCE_END = re.compile(r"[.!?…;:][\"'”’)\]*]*$")
 _DASH_START = re.compile(r"[-–—]\s")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_WORD = re.compile(r"\S+")
+# Flags of a sentence row: a piece of a sentence too long for the model's window, and one
+# the model read only the start of (a single "word" longer than the window).
+CUT, TRUNCATED = "cut", "truncated"
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,13 @@ class Sentence:
     start: int
     end: int
     text: str
+    flags: tuple[str, ...] = ()
 
 
 def model_text(sentence: str) -> str:
-    """The string a model sees: Markdown emphasis removed and whitespace folded."""
-    return _SPACE.sub(" ", _MARKUP.sub("", sentence)).strip()
+    """The string a model sees: Markdown emphasis removed, whitespace folded, and lone
+    surrogates (which no tokenizer takes) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _SPACE.sub(" ", _MARKUP.sub("", sentence)).strip())
 
 
 def _lines(text: str) -> list[tuple[int, int]]:
@@ -117,7 +125,9 @@ def _mend(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Split ``text`` into sentences whose offsets index into ``text`` itself."""
+    """Split ``text`` into sentences whose offsets index into ``text`` itself; every
+    character but spaces (whitespace, and the zero-width space U+200B, a space to syntok)
+    is in exactly one sentence (tests/test_properties.py)."""
     spans: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
         # syntok treats blank lines as paragraph ends; _blocks already decided which
@@ -135,3 +145,40 @@ def split_sentences(text: str) -> list[Sentence]:
         if start < end:
             sentences.append(Sentence(len(sentences), start, end, text[start:end]))
     return sentences
+
+
+def _pieces(sentence: Sentence, budget: int, count: Callable[[list[str]], list[int]]
+            ) -> list[Sentence]:
+    words = list(_WORD.finditer(sentence.text))
+    groups: list[tuple[int, int, int]] = []  # first word, last word, tokens
+    for number, tokens in enumerate(count([model_text(w.group()) for w in words])):
+        if groups and groups[-1][2] + tokens <= budget:
+            groups[-1] = (groups[-1][0], number, groups[-1][2] + tokens)
+        else:
+            groups.append((number, number, tokens))
+    cut = (CUT,) if len(groups) > 1 else ()
+    return [Sentence(0, sentence.start + words[first].start(), sentence.start + words[last].end(),
+                     sentence.text[words[first].start():words[last].end()],
+                     cut + ((TRUNCATED,) if tokens > budget else ()))
+            for first, last, tokens in groups]
+
+
+def fit_window(sentences: list[Sentence], budget: int,
+               count: Callable[[list[str]], list[int]]) -> list[Sentence]:
+    """Sentences of more than ``budget`` tokens (``count`` gives the tokens of texts) cut at
+    spaces into consecutive pieces of at most ``budget`` tokens each, flagged ``cut``, so
+    that the model reads every word (a single word of more than ``budget`` tokens stays
+    whole and is flagged ``truncated``); indices are renumbered.
+
+    Only sentences longer than ``budget`` UTF-8 bytes are counted: a token is at least one
+    byte."""
+    long = [i for i, s in enumerate(sentences) if len(s.text.encode("utf-8", "replace")) > budget]
+    if not long:
+        return sentences
+    counts = dict(zip(long, count([model_text(sentences[i].text) for i in long]), strict=True))
+    fitted: list[Sentence] = []
+    for i, sentence in enumerate(sentences):
+        pieces = _pieces(sentence, budget, count) if counts.get(i, 0) > budget else [sentence]
+        base = len(fitted)
+        fitted.extend(replace(piece, index=base + k) for k, piece in enumerate(pieces))
+    return fitted

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..articles import ArticleError, input_files, read_file
+from ..articles import ArticleError, Reading, input_files
 from ..scoring import ModelSettings
 
 
@@ -27,14 +27,9 @@ def _encode(item: dict | ArticleError) -> dict:
     return {"item": json.dumps({"article": item})}
 
 
-def _read(row: dict) -> list[dict]:
-    """One input file's articles and errors."""
-    path = row["path"]
-    try:
-        with open(path, "rb") as handle:
-            return [_encode(item) for item in read_file(path, handle)]
-    except OSError as err:
-        return [_encode(ArticleError(path, str(err)))]
+def _read(row: dict, reading: Reading) -> list[dict]:
+    """One input file's articles and errors (less those a resumed run has written)."""
+    return [_encode(item) for item in reading.path(Path(row["path"]))]
 
 
 class _Scorer:
@@ -72,7 +67,7 @@ class RayEngine:
         return (f"ray ({self.actors} actors x {self.cpus_per_actor} CPU{gpus}; "
                 f"{self.address or 'local'})")
 
-    def results(self, input_path: Path, settings: ModelSettings
+    def results(self, input_path: Path, settings: ModelSettings, reading: Reading
                 ) -> Iterator[dict | ArticleError]:
         try:
             import ray
@@ -95,7 +90,7 @@ class RayEngine:
             settings = dataclasses.replace(settings, threads=self.cpus_per_actor)
             dataset = (ray.data.from_items([{"path": str(f)} for f in files],
                                            override_num_blocks=len(files))
-                       .flat_map(_read)
+                       .flat_map(_read, fn_kwargs={"reading": reading})
                        .map_batches(_Scorer, fn_constructor_kwargs={"settings": settings},
                                     batch_size=self.articles_per_batch,
                                     compute=ray.data.ActorPoolStrategy(size=self.actors),

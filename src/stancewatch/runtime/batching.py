@@ -6,6 +6,7 @@ back in input order."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizerBase
@@ -34,6 +35,23 @@ def encode(
         truncation="longest_first",
         max_length=max_length,
     )
+
+
+@dataclass(frozen=True)
+class TokenWindow:
+    """How many tokens of a sentence a transformer reads (``budget``: its ``max_length``
+    less the special tokens), and how to count them."""
+
+    tokenizer: PreTrainedTokenizerBase
+    max_length: int
+
+    @property
+    def budget(self) -> int:
+        return self.max_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+
+    def count(self, texts: list[str]) -> list[int]:
+        ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"] if texts else []
+        return [len(row) for row in ids]
 
 
 def _spans(lengths: np.ndarray, batch_size: int, max_tokens: int) -> Iterator[tuple[int, int]]:

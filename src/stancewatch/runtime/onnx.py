@@ -4,7 +4,9 @@ Runtime on CPU.
 The export is the float32 network (``onnx/model.onnx``) and a copy with int8 weights
 from ONNX Runtime's dynamic quantisation (``onnx/model_int8.onnx``); ``stancewatch.json``
 records them under ``onnx`` with the digest of the weights they came from, so a
-retrained model is exported again instead of being scored with stale files.
+retrained model is exported again instead of being scored with stale files, and the
+digest of each ONNX file, so that a file changed since (a copy gone wrong, a file put
+there by someone else) is not used but exported again.
 
 int8 arithmetic moves probabilities by up to a few tenths on sentences the model is
 unsure of, which flipped 1-2 % of labels on the authored test split and 2.3 % on the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -29,8 +32,11 @@ from transformers import BatchEncoding
 from ..calibration import softmax_with_temperature
 from ..console import libraries_quiet
 from ..labels import LABELS
+from ..model_checks import load_weights, transformer_parts
 from ..records import META_FILE, now
-from .batching import encode, run_sorted
+from .batching import TokenWindow, encode, run_sorted
+
+log = logging.getLogger(__name__)
 
 WEIGHTS_FILE = "model.safetensors"
 FILES = {"onnx": "onnx/model.onnx", "onnx_int8": "onnx/model_int8.onnx"}
@@ -50,12 +56,16 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def weights_digest(model_dir: Path) -> str:
+def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
-    with (model_dir / WEIGHTS_FILE).open("rb") as handle:
+    with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def weights_digest(model_dir: Path) -> str:
+    return file_digest(model_dir / WEIGHTS_FILE)
 
 
 def _read_meta(model_dir: Path) -> dict:
@@ -71,12 +81,24 @@ def _replace(path: Path, data: str) -> None:
 
 
 def cached_export(model_dir: Path) -> dict | None:
-    """The ``onnx`` record of ``model_dir`` when its files exist and match the weights."""
+    """The ``onnx`` record of ``model_dir`` when it is current (this opset and
+    quantisation, these weights) and its files are there, each as it was exported."""
     record = _read_meta(model_dir).get("onnx")
-    if not record or any(not (model_dir / name).is_file() for name in record["files"].values()):
+    if not isinstance(record, dict) or record.get("files") != FILES:
         return None
     current = (record.get("opset"), record.get("quantization")) == (OPSET, QUANTIZATION)
-    return record if current and record["weights_sha256"] == weights_digest(model_dir) else None
+    if not current or record.get("weights_sha256") != weights_digest(model_dir):
+        return None
+    digests = record.get("sha256") or {}
+    for backend, name in FILES.items():
+        path = model_dir / name
+        if not path.is_file():
+            return None
+        if digests.get(backend) != file_digest(path):
+            log.warning("%s is not the file exported from these weights (its digest differs "
+                        "from the one recorded in %s): exporting again", path, META_FILE)
+            return None
+    return record
 
 
 def export_onnx(model_dir: str | Path, force: bool = False) -> dict:
@@ -84,7 +106,6 @@ def export_onnx(model_dir: str | Path, force: bool = False) -> dict:
     export is there; returns the ``onnx`` record of ``stancewatch.json``."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     model_dir = Path(model_dir)
     meta = _read_meta(model_dir)
@@ -93,9 +114,8 @@ def export_onnx(model_dir: str | Path, force: bool = False) -> dict:
                          "only transformer models do")
     if not force and (record := cached_export(model_dir)) is not None:
         return record
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_dir, use_safetensors=True).eval()
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    config, tokenizer = transformer_parts(model_dir, meta)
+    model = load_weights(model_dir, config).eval()
     pair = meta.get("context") == "previous"
     sample = encode(tokenizer, ["A sentence to trace.", "Another, longer sentence to trace."],
                     ["Its context.", None] if pair else None, meta["max_length"])
@@ -125,6 +145,7 @@ def export_onnx(model_dir: str | Path, force: bool = False) -> dict:
     import onnxruntime
 
     record = {"files": dict(FILES), "weights_sha256": weights_digest(model_dir),
+              "sha256": {backend: file_digest(model_dir / name) for backend, name in FILES.items()},
               "opset": OPSET, "quantization": QUANTIZATION,
               "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
               "exported": now()}
@@ -172,14 +193,16 @@ class OnnxTransformer:
     @classmethod
     def load(cls, path: Path, meta: dict, backend: str,
              threads: int | None = None) -> OnnxTransformer:
-        from transformers import AutoTokenizer
-
-        record = export_onnx(path)
-        session = _session(path / record["files"][backend], threads)
-        rescore = _session(path / record["files"]["onnx"], threads) if backend == "onnx_int8" \
-            else None
-        return cls(session, AutoTokenizer.from_pretrained(path), meta["max_length"], rescore,
+        _, tokenizer = transformer_parts(path, meta)
+        export_onnx(path)
+        session = _session(path / FILES[backend], threads)
+        rescore = _session(path / FILES["onnx"], threads) if backend == "onnx_int8" else None
+        return cls(session, tokenizer, meta["max_length"], rescore,
                    temperature=float(meta.get("temperature", 1.0)))
+
+    @property
+    def window(self) -> TokenWindow:
+        return TokenWindow(self.tokenizer, self.max_length)
 
     def _run(self, session, encoded: BatchEncoding, batch_size: int) -> np.ndarray:
         names = {i.name for i in session.get_inputs()}
