@@ -15,7 +15,7 @@ from hydra.utils import instantiate  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
 from stancewatch.benchmark import run_benchmark, write_results  # noqa: E402
-from stancewatch.inference import META_FILE  # noqa: E402
+from stancewatch.records import META_FILE  # noqa: E402
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="bench")

@@ -20,9 +20,9 @@ def main(cfg: DictConfig) -> None:
     text = {"news": cfg.data.news_path, "ungdc": cfg.data.ungdc_dir,
             "unscon": cfg.data.unscon_path}
     try:
-        pool, labelled = label_unlabelled(list(cfg.model_dirs), cfg.output, list(cfg.data.real_labels),
-                                          text, dict(cfg.pool), cfg.seed, cfg.batch_size,
-                                          cfg.device, cfg.backend)
+        pool, labelled = label_unlabelled(list(cfg.model_dirs), cfg.output,
+                                          list(cfg.data.real_labels), text, dict(cfg.pool),
+                                          cfg.seed, cfg.batch_size, cfg.device, cfg.backend)
     except (DataError, FileNotFoundError, ValueError) as err:
         sys.exit(f"error: {err}")
     print(f"{pool} sentences in the pool, {labelled} labelled now -> {cfg.output}")

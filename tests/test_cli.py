@@ -141,9 +141,13 @@ def test_installed_wheel_finds_its_configs_anywhere(tmp_path, tiny_model):
     assert (cwd / "out" / "report.html").is_file()
 
 
-def test_every_config_folder_ships_in_the_package():
+def test_every_subpackage_and_config_folder_ships_in_the_package():
+    """An editable install finds every folder anyway; a wheel holds only those listed."""
     packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
         "packages"]
     folders = {".".join(("stancewatch", *p.parent.relative_to(ROOT).parts))
                for p in (ROOT / "configs").rglob("*.yaml")}
+    source = ROOT / "src"
+    folders |= {".".join(p.parent.relative_to(source).parts)
+                for p in (source / "stancewatch").rglob("__init__.py")}
     assert folders <= set(packages), folders - set(packages)

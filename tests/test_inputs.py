@@ -147,16 +147,20 @@ def test_html_is_stripped_and_flagged(tmp_path):
     assert article["flags"] == ["html"]
     assert article["text"] == (
         "Border talks\n\nNorland threatened to destroy the dam within days.\n\nIf Sudria sends "
-        "the convoy, relations will be & remain ruined.\n\nThe talks resume on Monday\n\nin "
+        "the convoy, relations will be & remain ruined.\n\nThe talks resume on Monday\nin "
         "Geneva.")
     write_jsonl(tmp_path / "rows.jsonl", [
         {"id": "tagged", "text": "<p>Norland <b>threatened</b> the dam.</p>"},
         {"id": "brackets", "text": "Norland called the plan <unacceptable> and <<absurd>>."},
-        {"id": "only-tags", "text": "<p> </p><script>alert(1)</script>"}])
+        {"id": "only-tags", "text": "<p> </p><script>alert(1)</script>"},
+        # HTML5 lets </head> go unwritten; whole pages sit in a <form> (ASP.NET)
+        {"id": "open-head", "text": "<html><head><title>T</title><body><p>Talks resumed."},
+        {"id": "form", "text": "<body><form><p>Talks resumed.</p></form></body>"}])
     items = list(read_articles(tmp_path / "rows.jsonl"))
     assert (items[0]["text"], items[0]["flags"]) == ("Norland threatened the dam.", ["html"])
     assert items[1]["flags"] == [] and "<unacceptable>" in items[1]["text"]
     assert items[2].error == "no text left once HTML is removed"
+    assert [item["text"] for item in items[3:]] == ["Talks resumed."] * 2
 
 
 @pytest.mark.parametrize("language", sorted(FOREIGN))

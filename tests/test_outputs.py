@@ -83,6 +83,8 @@ def test_parquet_in_and_out_and_a_capped_report(tiny_model, tmp_path):
     html = run.report.read_text(encoding="utf-8")
     assert html.count('<section class="article"') == 2
     assert "the 2 most threatening of 6 articles" in html
+    n_sentences = sum(row["n_sentences"] for row in read_jsonl(out / ARTICLES))
+    assert f"6 articles · 2 inputs failed · {n_sentences} sentences" in html
     for row in run.top[:2]:
         assert f"id {row['article_id']}" in html
     assert f"id {run.top[2]['article_id']}" not in html

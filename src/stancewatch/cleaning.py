@@ -84,8 +84,8 @@ _HTML_TAG = re.compile(
     r"button|form|input|svg|picture|source|video|audio|object|embed)(?=[\s/>]))",
     re.IGNORECASE)
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "head", "svg", "iframe",
-                     "object", "button", "form"})
-_BLOCKS = frozenset({"p", "div", "br", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
+                     "object"})
+_BLOCKS = frozenset({"p", "div", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
                      "tr", "table", "ul", "ol", "dl", "section", "article", "header", "footer",
                      "nav", "aside", "main", "blockquote", "pre", "figure", "figcaption", "hr",
                      "body", "html"})
@@ -99,10 +99,16 @@ class _TextOf(HTMLParser):
         self.hidden = 0
 
     def handle_starttag(self, tag, attrs):
+        if tag == "body":
+            # HTML lets a page leave </head> out: the body ends whatever was hidden
+            self.hidden = 0
         if tag in _HIDDEN:
             self.hidden += 1
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
+        elif tag == "br":
+            # a line break, not a paragraph: a sentence may go on after it
+            self.parts.append("\n")
 
     def handle_endtag(self, tag):
         if tag in _HIDDEN:

@@ -40,7 +40,7 @@ def evaluate_rows(classifier: StanceClassifier, rows: list[dict],
                   batch_size: int = 64) -> tuple[dict, list[dict]]:
     """Metrics (plus ``ece``) and one prediction record per row. A progress bar shows
     while it runs and goes when it is done."""
-    # Whole batches between bar updates, so that the batches are those of a single call.
+    # A few whole batches per bar update; each chunk is length-sorted on its own.
     step = batch_size * BATCHES_PER_UPDATE
     parts = []
     with tqdm(total=len(rows), desc="evaluating", unit="sentence", leave=False,

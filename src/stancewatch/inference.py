@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -196,9 +198,17 @@ class StanceClassifier:
             if pending is not None:
                 yield from self._score_chunk(*pending, batch_size)
 
+    @cached_property
+    def _window(self) -> TokenWindow | None:
+        # score_articles counts tokens in its splitter thread while the model's tokenizer
+        # encodes in this one, and a fast tokenizer must not be shared across threads
+        # (each call resets its truncation): the window counts with a copy of its own.
+        window = self.model.window
+        return window and TokenWindow(copy.deepcopy(window.tokenizer), window.max_length)
+
     def sentences(self, text: str) -> list[Sentence]:
         """The rows an article is scored in: its sentences, fitted to the model's window."""
-        window = self.model.window
+        window = self._window
         sentences = split_sentences(text)
         return sentences if window is None else fit_window(sentences, window.budget,
                                                            window.count)

@@ -182,11 +182,12 @@ def write_html(path: Path, results: list[dict], errors: list[ArticleError],
     in full; a chart point links to its article when it is shown."""
     ranked = by_threat(results)
     anchors = {r["article_id"]: _anchor(rank) for rank, r in enumerate(ranked, 1)}
-    charts = charts_html(articles if articles is not None else map(article_row, results),
-                         link=lambda row: f"#{anchors[row['article_id']]}"
+    articles = articles if articles is not None else [article_row(r) for r in results]
+    charts = charts_html(articles, link=lambda row: f"#{anchors[row['article_id']]}"
                          if row["article_id"] in anchors else None)
-    n_sentences = sum(r["summary"]["n_sentences"] for r in results)
-    facts = [f"{len(results)} articles", f"{n_sentences} sentences",
+    # the counts cover every article, also those the page leaves out
+    n_sentences = sum(row["n_sentences"] for row in articles)
+    facts = [f"{len(articles)} articles", f"{n_sentences} sentences",
              *(f"{k}: {v}" for k, v in info.items())]
     error_list = ""
     if errors:

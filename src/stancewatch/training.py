@@ -18,11 +18,20 @@ from transformers import set_seed
 from .calibration import fit_temperature, softmax_with_temperature
 from .data import model_inputs
 from .evaluation import evaluate_rows, write_evaluation
-from .inference import META_FILE, StanceClassifier
+from .inference import StanceClassifier
 from .labels import LABEL2ID, LABELS
 from .metrics import expected_calibration_error, macro_f1
 from .model_card import write_model_card
-from .records import dataset_suffix, flatten, git_commit, now, read_record, write_json, write_record
+from .records import (
+    META_FILE,
+    dataset_suffix,
+    flatten,
+    git_commit,
+    now,
+    read_record,
+    write_json,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 
