@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .data import NEWS_SHARES, iter_jsonl, read_jsonl_labels, split_for_article
+from .outputs import mend_jsonl
 from .sources import news_sentences, ungdc_sentences, unscon_sentences
 
 # Decimals kept per probability: enough for a soft target, small enough for git.
@@ -62,18 +63,6 @@ def unlabelled_pool(text: dict[str, str | Path | None], counts: dict[str, int],
     return pool
 
 
-def _done_ids(out: Path) -> set[str]:
-    """Ids already written to ``out``; a torn last line (a kill mid-write) is cut off."""
-    if not out.is_file():
-        return set()
-    raw = out.read_bytes()
-    keep = raw[: raw.rfind(b"\n") + 1]
-    if len(keep) != len(raw):
-        with out.open("r+b") as handle:
-            handle.truncate(len(keep))
-    return {json.loads(line)["id"] for line in keep.decode("utf-8").splitlines() if line}
-
-
 def label_pool(predict_proba: Callable[[list[str]], object], pool: list[dict], out: str | Path,
                batch_size: int = 256, progress: bool = True) -> int:
     """Write the teacher's probabilities for every sentence of ``pool`` to ``out``,
@@ -81,7 +70,7 @@ def label_pool(predict_proba: Callable[[list[str]], object], pool: list[dict], o
     that a killed run resumes where it stopped. Returns how many sentences it labelled."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = _done_ids(out)
+    done = {row["id"] for row in mend_jsonl(out)}
     todo = [row for row in pool if row["id"] not in done]
     # similar lengths in a batch pad less
     todo.sort(key=lambda row: len(row["text"]))

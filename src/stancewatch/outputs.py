@@ -132,6 +132,14 @@ def _truncate(path: Path, size: int) -> None:
             os.fsync(handle.fileno())
 
 
+def mend_jsonl(path: Path) -> list[dict]:
+    """The whole rows of a JSON Lines file that a kill may have cut short, cutting the
+    file back to them (a torn or unreadable line and all after it go)."""
+    rows, ends = _whole_rows(path)
+    _truncate(path, ends[-1] if ends else 0)
+    return rows
+
+
 def reconcile(output_dir: Path) -> Written:
     """Cut the outputs of an interrupted run back to complete articles and errors (see
     the module docstring) and say what they hold."""

@@ -76,8 +76,9 @@ class LocalEngine:
     def results(self, input_path: Path, settings: ModelSettings, reading: Reading
                 ) -> Iterator[dict | ArticleError]:
         classifier = self.classifier or settings.load()
-        # Inputs that fail while a chunk fills are passed on before its results, so that
-        # errors.jsonl keeps input order as the other files do.
+        # Inputs that fail are passed on with the next result, so errors.jsonl grows as
+        # the run goes; their order is input order only roughly (the splitter reads a
+        # chunk ahead of the one being scored).
         errors: list[ArticleError] = []
 
         def articles() -> Iterator[dict]:
