@@ -185,21 +185,22 @@ def whole_document(model_dir: Path, speeches: Path, backend: str, work: Path,
 
 def score_py_memory(model_dir: Path, speeches: Path, work: Path, scale: int) -> dict:
     """Peak RSS of ``score.py`` (default settings) on the speeches, and on ``scale``
-    copies of each."""
+    copies of each. Both read a JSON Lines file of the speeches: the folder also holds
+    its README, which score.py would report as an input error."""
     script = str(ROOT / "scripts" / "score.py")
-    out = {"1x": peak_rss_mb([sys.executable, script, f"input={speeches}",
-                              f"output_dir={work / 'rss1'}", f"model_dir={model_dir}"])}
-    if scale > 1:
-        repeated = work / f"speeches_x{scale}.jsonl"
+    speeches_read = [item for item in read_articles(speeches)
+                     if not isinstance(item, ArticleError)]
+    out = {}
+    for copies in sorted({1, scale}):
+        repeated = work / f"speeches_x{copies}.jsonl"
         with repeated.open("w", encoding="utf-8") as handle:
-            for copy in range(scale):
-                for item in read_articles(speeches):
-                    if not isinstance(item, ArticleError):
-                        handle.write(json.dumps({"id": f"{item['id']}#{copy}",
-                                                 "text": item["text"]}) + "\n")
-        out[f"{scale}x"] = peak_rss_mb([sys.executable, script, f"input={repeated}",
-                                        f"output_dir={work / f'rss{scale}'}",
-                                        f"model_dir={model_dir}"])
+            for copy in range(copies):
+                for item in speeches_read:
+                    handle.write(json.dumps({"id": f"{item['id']}#{copy}",
+                                             "text": item["text"]}) + "\n")
+        out[f"{copies}x"] = peak_rss_mb([sys.executable, script, f"input={repeated}",
+                                         f"output_dir={work / f'rss{copies}'}",
+                                         f"model_dir={model_dir}"])
     return out
 
 
