@@ -96,6 +96,8 @@ def test_card_matches_the_run_record(card_run, tmp_path):
     assert "Not a weakness" not in body
     for label in LABELS:
         assert f"| `{label}` |" in section(body, "Labels")
+    fitted = " + ".join(f"`{name}`" for name in record["calibration"]["fitted_on"])
+    assert f"calibrated on {fitted} (" in section(body, "Intended use")
     use = section(body, "How to use")
     shown = (card_run / "model").relative_to(tmp_path).as_posix()  # paths.root_dir=tmp_path
     assert f'StanceClassifier.load("{shown}")' in use

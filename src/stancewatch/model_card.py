@@ -157,8 +157,7 @@ def _model_section(meta: dict, record: dict | None) -> list[str]:
     calibration = (record or {}).get("calibration") or {}
     temperature = f"{meta.get('temperature', 1.0):.4f}"
     if calibration:
-        fitted_on = " + ".join(f"`{name}`" for name in calibration.get("fitted_on", []))
-        temperature += (f" (fitted on {fitted_on}; its ECE "
+        temperature += (f" (fitted on {_fitted_on(record)}; its ECE "
                         f"{_f(calibration.get('ece_before'))} before, "
                         f"{_f(calibration.get('ece_after'))} after)")
     rows.append(("calibration temperature", temperature))
@@ -235,9 +234,7 @@ def _training_section(meta: dict, record: dict | None) -> list[str]:
         if train.get("global_step") is not None:
             rows.append(("optimisation steps", train["global_step"]))
         if train.get("best_selection_macro_f1") is not None:
-            chosen_on = " + ".join(
-                f"`{name}`" for name in (record.get("calibration") or {}).get("fitted_on", []))
-            rows.append((f"best macro F1 on {chosen_on or 'the selection sets'} "
+            rows.append((f"best macro F1 on {_fitted_on(record)} "
                          "(checkpoint kept)", _f(train["best_selection_macro_f1"])))
     else:
         rows.append(("seed", config.get("seed")))
@@ -248,14 +245,20 @@ def _training_section(meta: dict, record: dict | None) -> list[str]:
             *(f"| {key} | {value} |" for key, value in rows), ""]
 
 
-def _use_section(meta: dict, location: str) -> list[str]:
+def _fitted_on(record: dict | None) -> str:
+    """The sets that picked the checkpoint and fitted the temperature, as Markdown."""
+    sets = ((record or {}).get("calibration") or {}).get("fitted_on", [])
+    return " + ".join(f"`{name}`" for name in sets) or "the selection sets"
+
+
+def _use_section(meta: dict, record: dict | None, location: str) -> list[str]:
     context = meta.get("context") == "previous"
     lines = ["## Intended use", "",
              "Flagging and ranking sentences and articles of English-language news and "
              "political speech that carry threats, condemnations, hostile acts or "
              "conditional threats, for analysts, newsrooms and researchers who read what "
-             "it flags. Scores are probabilities calibrated on the authored validation "
-             "split (the ECE column above shows how well they hold elsewhere); they are "
+             f"it flags. Scores are probabilities calibrated on {_fitted_on(record)} "
+             "(the ECE column above shows how well they hold elsewhere); they are "
              "meant for triage and aggregate trends, with a person reading the flagged "
              "text.", "",
              "Out of scope: decisions about individuals, other languages, and text far "
@@ -311,7 +314,7 @@ def render_card(meta: dict, record: dict | None, weaknesses: str | None,
             summary, "",
             *_labels_section(), *_model_section(meta, record), *_data_section(meta, record),
             *_evaluation_section(record), *_training_section(meta, record),
-            *_use_section(meta, location), *_limitations_section(weaknesses)]
+            *_use_section(meta, record, location), *_limitations_section(weaknesses)]
     return f"---\n{front}---\n\n" + "\n".join(body).rstrip() + "\n"
 
 
